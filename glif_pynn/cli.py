@@ -1,0 +1,43 @@
+"""The ``glif-pynn`` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+
+def _build(args: argparse.Namespace) -> int:
+    from glif_pynn.build import BuildError, ensure_module
+    from glif_pynn.toolchain import ToolchainError
+    try:
+        path = ensure_module(force=args.force)
+    except (BuildError, ToolchainError) as err:
+        print(f"glif-pynn build: {err}", file=sys.stderr)
+        return 1
+    print(f"glif-pynn: NEST module ready: {path}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from glif_pynn.demo import run_demo
+    run_demo(args.output, args.amplitude, args.duration)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="glif-pynn", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build (or find in the cache) the NEST module glifmodule")
+    build.add_argument("--force", action="store_true", help="rebuild even when the cache is valid")
+    build.set_defaults(func=_build)
+    demo = commands.add_parser("demo", help="one GLIF neuron under a current step: spike times and a figure")
+    demo.add_argument("--output", default="results/demo.png", help="figure path (default: %(default)s)")
+    demo.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
+    demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")
+    demo.set_defaults(func=_demo)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
