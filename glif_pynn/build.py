@@ -60,9 +60,10 @@ def cache_root() -> Path:
 
 def model_sources(model_dir: Path = MODEL_DIR) -> list[Path]:
     sources = sorted(model_dir.glob("*.nestml"))
-    missing = [name for name in MODEL_NAMES if model_dir / f"{name}.nestml" not in sources]
-    if missing:
-        raise BuildError(f"NESTML sources missing from {model_dir}: {', '.join(missing)}")
+    expected = MODEL_NAMES if model_dir == MODEL_DIR else ()
+    missing = [name for name in expected if model_dir / f"{name}.nestml" not in sources]
+    if missing or not sources:
+        raise BuildError(f"NESTML sources missing from {model_dir}: {', '.join(missing) or '*.nestml'}")
     return sources
 
 
@@ -251,7 +252,8 @@ def _diagnose(log_path: Path) -> str:
         if "fatal error:" in line and "No such file" in line:
             header = line.split("fatal error:")[1].split(":")[0].strip()
             return " " + describe_missing_header(header)
-    tail = [line for line in text.splitlines() if line.strip()][-5:]
+    errors = [line for line in text.splitlines() if ", ERROR," in line or " error: " in line]
+    tail = errors[:5] or [line for line in text.splitlines() if line.strip()][-5:]
     return " Last lines:\n  " + "\n  ".join(tail) + "\n"
 
 
