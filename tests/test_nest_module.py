@@ -223,3 +223,31 @@ def test_current_models_use_no_gsl():
         text = (MODEL_DIR / f"{name}.nestml").read_text()
         assert "equations:" not in text and "integrate_odes" not in text, name
     assert "equations:" in (MODEL_DIR / "glif_cond_exp_neuron.nestml").read_text()
+
+
+def test_install_is_idempotent_and_survives_reset_kernel():
+    fresh_kernel()
+    glif_nest.install()   # a second call is a no-op
+    nest.Create("glif_psc_alpha_neuron")
+    nest.ResetKernel()    # unloads the module
+    assert "glif_psc_alpha_neuron" not in nest.node_models
+    glif_nest.install()
+    assert all(name in nest.node_models for name in ALL_MODELS)
+
+
+def test_install_after_nodes_exist_names_the_fix():
+    nest.ResetKernel()
+    nest.Create("iaf_psc_alpha")
+    with pytest.raises(RuntimeError, match="before any node is created"):
+        glif_nest.install()
+
+
+@pytest.mark.parametrize("model", ALL_MODELS)
+@pytest.mark.parametrize("bad", [{"C_m": -1.0}, {"g_L": 0.0}, {"tau_syn_exc": 0.0}, {"asc_r1": 1.5},
+                                 {"voltage_reset_fraction": -0.1}, {"th_spike_decay": 0.0}])
+def test_nestml_guards_reject_invalid_parameters(model, bad):
+    """The [[...]] guards of the NESTML models: NEST itself refuses invalid values."""
+    fresh_kernel()
+    neuron = nest.Create(model)
+    with pytest.raises(nest.NESTError, match=list(bad)[0]):
+        neuron.set(bad)
