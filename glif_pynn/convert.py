@@ -1,0 +1,116 @@
+"""Convert between PyNN GLIF parameters and NEST's hand-written ``glif_psc`` / ``glif_cond``.
+
+NEST's models (Teeter et al. 2018, as implemented in NEST 3) differ from DESIGN §1 in
+ways a converter can partly absorb (see the README, "Differences from glif_psc"):
+
+* **Mapped exactly.** NEST applies the after-spike-current and threshold jumps at the
+  *end* of the refractory period (``I_j <- f_j I_j exp(-k_j t_ref) + dI_j``,
+  ``Theta_s <- Theta_s exp(-b_s t_ref) + dTheta_s``), this package at the spike, after
+  which they decay through the refractory period while V is held. The end-of-refractory
+  values agree when ``dI_j(ours) = dI_j(NEST) exp(k_j t_ref)`` and
+  ``dTheta_s(ours) = dTheta_s(NEST) exp(b_s t_ref)``. GLIF1/3 reset to ``V_reset``:
+  ``f_v = 0`` and ``delta_v = E_L - V_reset``.
+* **Not mappable, to be quantified.** NEST resets V from the voltage at the start of the
+  crossing step (this package: at the crossing); NEST integrates V with the input and
+  the mean after-spike current held constant over the step (O(h^2)); GLIF5's
+  voltage-dependent threshold has no counterpart yet.
+
+Both directions use PyNN names and units (nA, nF, uS, mV, ms) on this package's side
+and NEST's names and units (pA, pF, nS, mV, ms) on NEST's side. ``t_ref`` should be a
+multiple of the resolution (NEST holds V for ``round(t_ref / h)`` steps).
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from glif_pynn.parameters import BY_NAME, validate
+
+#: glif_psc keys with a direct counterpart: NEST name -> (PyNN name, factor NEST -> PyNN).
+_DIRECT = {"C_m": ("cm", 1e-3), "E_L": ("v_rest", 1.0), "V_th": ("v_thresh", 1.0), "t_ref": ("tau_refrac", 1.0),
+           "th_spike_decay": ("b_theta", 1.0), "voltage_reset_fraction": ("f_v", 1.0)}
+
+
+def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict:
+    """NEST ``glif_psc`` (or ``glif_cond``) parameters equivalent to PyNN GLIF parameters.
+
+    The GLIF level follows from the values: after-spike currents are switched on when
+    either jump is non-zero, the spike-dependent threshold (with NEST's voltage reset
+    rule) when ``delta_theta`` or ``f_v`` is non-zero; otherwise V resets to
+    ``V_reset = v_rest - delta_v``.
+
+    Raises
+    ------
+    ValueError
+        For invalid values (see :func:`glif_pynn.parameters.validate`), or for a
+        non-zero ``i_offset``: ``glif_psc`` has no constant current parameter;
+        drive it with a ``dc_generator`` instead.
+    """
+    p = {name: float(params.get(name, BY_NAME[name].default)) for name in BY_NAME}
+    validate(p)
+    if p["i_offset"] != 0:
+        raise ValueError(f"i_offset = {p['i_offset']:g} nA has no counterpart in glif_psc (it has no I_e): "
+                         "connect a dc_generator of that amplitude to both models instead")
+    t_ref = p["tau_refrac"]
+    asc = p["delta_asc1"] != 0 or p["delta_asc2"] != 0
+    sdt = p["delta_theta"] != 0 or p["f_v"] != 0
+    nest = {"C_m": p["cm"] * 1e3, "g": p["cm"] / p["tau_m"] * 1e3, "E_L": p["v_rest"], "V_th": p["v_thresh"],
+            "t_ref": t_ref, "V_m": p["v_rest"], "after_spike_currents": asc, "spike_dependent_threshold": sdt,
+            "adapting_threshold": False, "asc_decay": [p["k_asc1"], p["k_asc2"]],
+            "asc_r": [p["f_asc1"], p["f_asc2"]], "th_spike_decay": p["b_theta"],
+            "asc_amps": [p[f"delta_asc{j}"] * 1e3 * math.exp(-p[f"k_asc{j}"] * t_ref) for j in (1, 2)],
+            "th_spike_add": p["delta_theta"] * math.exp(-p["b_theta"] * t_ref),
+            "voltage_reset_fraction": p["f_v"], "voltage_reset_add": -p["delta_v"],
+            "V_reset": p["v_rest"] - p["delta_v"]}
+    if conductance:
+        nest.update(tau_syn=[p["tau_syn_E"], p["tau_syn_I"]], E_rev=[p["e_rev_E"], p["e_rev_I"]])
+    else:
+        nest["tau_syn"] = [p["tau_syn_E"], p["tau_syn_I"]]
+    return nest
+
+
+def from_nest_glif(nest: Mapping[str, object]) -> dict:
+    """PyNN GLIF parameters equivalent to a NEST ``glif_psc`` / ``glif_cond`` dictionary.
+
+    Missing keys take NEST's defaults as this package knows them (the table's
+    defaults). The synaptic time constants map from the first two receptor ports
+    (port 1 excitatory, port 2 inhibitory; a single port serves both).
+
+    Raises
+    ------
+    ValueError
+        For GLIF5 (``adapting_threshold``): the voltage-dependent threshold is not
+        modelled here yet, and dropping it silently would change the neuron.
+    """
+    if nest.get("adapting_threshold", False):
+        raise ValueError("glif_psc with adapting_threshold=True (GLIF5) has a voltage-dependent threshold "
+                         "component that this model does not have yet; convert a GLIF1-4 configuration")
+    out = {pynn: float(nest[key]) * factor for key, (pynn, factor) in _DIRECT.items() if key in nest}
+    out.setdefault("cm", BY_NAME["cm"].default)
+    if "g" in nest:
+        out["tau_m"] = out["cm"] * 1e3 / float(nest["g"])
+    t_ref = out.get("tau_refrac", 0.0)
+    e_l = out.get("v_rest", BY_NAME["v_rest"].default)
+    decay = list(nest.get("asc_decay", [BY_NAME["k_asc1"].default, BY_NAME["k_asc2"].default]))
+    if nest.get("after_spike_currents", False):
+        amps, ratios = list(nest["asc_amps"]), list(nest.get("asc_r", [1.0, 1.0]))
+        for j in (1, 2):
+            out[f"k_asc{j}"] = float(decay[j - 1])
+            out[f"f_asc{j}"] = float(ratios[j - 1])
+            out[f"delta_asc{j}"] = float(amps[j - 1]) * 1e-3 * math.exp(float(decay[j - 1]) * t_ref)
+    else:
+        out.update(delta_asc1=0.0, delta_asc2=0.0, f_asc1=1.0, f_asc2=1.0)
+    if nest.get("spike_dependent_threshold", False):
+        b = float(nest.get("th_spike_decay", BY_NAME["b_theta"].default))
+        out["delta_theta"] = float(nest.get("th_spike_add", 0.0)) * math.exp(b * t_ref)
+        out["f_v"] = float(nest.get("voltage_reset_fraction", BY_NAME["f_v"].default))
+        out["delta_v"] = -float(nest.get("voltage_reset_add", 0.0))
+    else:
+        out.update(delta_theta=0.0, f_v=0.0, delta_v=e_l - float(nest.get("V_reset", e_l)))
+    tau_syn = list(nest.get("tau_syn", [BY_NAME["tau_syn_E"].default]))
+    out["tau_syn_E"], out["tau_syn_I"] = float(tau_syn[0]), float(tau_syn[min(1, len(tau_syn) - 1)])
+    if "E_rev" in nest:
+        e_rev = list(nest["E_rev"])
+        out["e_rev_E"], out["e_rev_I"] = float(e_rev[0]), float(e_rev[min(1, len(e_rev) - 1)])
+    validate(out)
+    return out
