@@ -1,0 +1,1 @@
+"""Cross-validation and performance studies; `glif-pynn compare` runs them and writes results/."""

@@ -1,0 +1,130 @@
+"""Speed and memory of the NESTML GLIF against NEST's glif_psc, iaf_psc_exp and the numpy reference.
+
+Each measurement runs in a fresh Python process (clean kernel, clean memory
+accounting) and is repeated; medians are reported. Isolated neurons are all driven
+the same way, either by one dc_generator connected to every neuron (the NESTML
+model and glif_psc) or by their own constant current parameter (NESTML I_e,
+iaf_psc_exp I_e), in a GLIF4 configuration that fires at ~20 Hz. Synaptic events:
+10k GLIF neurons, each with 1000 inputs from 10k parrot neurons firing at ~10 Hz;
+the cost of the same network without synapses is subtracted.
+
+Run ``python -m comparisons.performance`` (or ``glif-pynn compare``) on an otherwise
+idle machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from typing import Callable, Optional
+
+GLIF4 = {"asc_amp1": -9.18, "asc_amp2": -198.94, "th_spike_add": 0.37, "th_spike_decay": 0.009,
+         "voltage_reset_fraction": 0.2, "voltage_reset_add": 18.51, "t_ref": 4.0, "V_m": -78.85}
+NEST_GLIF4 = {"spike_dependent_threshold": True, "after_spike_currents": True, "adapting_threshold": False,
+              "t_ref": 4.0}
+DRIVE_PA = 300.0
+#: kind -> (NEST model, parameters, drive by dc_generator?)
+KINDS = {
+    "NESTML GLIF, dc_generator": ("glif_psc_exp_neuron", GLIF4, True),
+    "NESTML GLIF, I_e": ("glif_psc_exp_neuron", dict(GLIF4, I_e=DRIVE_PA), False),
+    "NEST glif_psc, dc_generator": ("glif_psc", NEST_GLIF4, True),
+    "NEST iaf_psc_exp, I_e": ("iaf_psc_exp", {"I_e": 400.0}, False),
+}
+UPDATES_PER_RUN = 2e8
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_isolated(kind: str, n: int, threads: int) -> dict:
+    """One process: ns per neuron-update and bytes per neuron (NEST kinds)."""
+    import time
+
+    import nest
+
+    import glif_pynn.nest as glif_nest
+    model, params, dc = KINDS[kind]
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.set(resolution=0.1, local_num_threads=threads)
+    glif_nest.install()
+    before = _rss_bytes()
+    pop = nest.Create(model, n, params=params)
+    per_neuron = (_rss_bytes() - before) / n
+    if dc:
+        nest.Connect(nest.Create("dc_generator", params={"amplitude": DRIVE_PA}), pop)
+    t_sim = min(2000.0, max(20.0, UPDATES_PER_RUN / n * 0.1))
+    nest.Simulate(5.0)
+    start = time.perf_counter()
+    nest.Simulate(t_sim)
+    elapsed = time.perf_counter() - start
+    return {"ns_per_update": elapsed / (n * t_sim / 0.1) * 1e9, "bytes_per_neuron": per_neuron}
+
+
+def measure_synaptic(kind: str, threads: int, n: int = 10_000, fan_in: int = 1000, rate: float = 10.0,
+                     t_sim: float = 1000.0) -> dict:
+    """One process: ns per synaptic event and bytes per synapse for the NEST kinds."""
+    import time
+
+    import nest
+
+    import glif_pynn.nest as glif_nest
+    model, params, dc = KINDS[kind]
+    results = {}
+    for with_synapses in (False, True):
+        nest.ResetKernel()
+        nest.verbosity = nest.VerbosityLevel.ERROR
+        nest.set(resolution=0.1, local_num_threads=threads, rng_seed=1)
+        glif_nest.install()
+        pop = nest.Create(model, n, params=dict(params, V_th=1e6))   # silent: only synaptic work
+        parrots = nest.Create("parrot_neuron", n)
+        nest.Connect(nest.Create("poisson_generator", params={"rate": rate}), parrots)
+        before = _rss_bytes()
+        if with_synapses:
+            nest.Connect(parrots, pop, {"rule": "fixed_indegree", "indegree": fan_in},
+                         {"weight": 1.0, "delay": 1.0, "receptor_type": 1 if model == "glif_psc" else 0})
+        memory = _rss_bytes() - before
+        nest.Simulate(5.0)
+        start = time.perf_counter()
+        nest.Simulate(t_sim)
+        results[with_synapses] = (time.perf_counter() - start, memory)
+    events = n * fan_in * rate * t_sim / 1000.0
+    return {"ns_per_event": (results[True][0] - results[False][0]) / events * 1e9,
+            "bytes_per_synapse": results[True][1] / (n * fan_in)}
+
+
+def _in_subprocess(function: str, *args) -> dict:
+    code = f"import json; from comparisons.performance import {function} as f; print(json.dumps(f(*{args!r})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median(rows: list[dict]) -> dict:
+    return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+
+
+def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
+        progress: Optional[Callable[[str], None]] = None) -> dict:
+    isolated = []
+    for n in (int(s) for s in sizes):
+        for t in threads:
+            for kind in KINDS:
+                row = _median([_in_subprocess("measure_isolated", kind, n, t) for _ in range(repeats)])
+                isolated.append(dict(kind=kind, neurons=n, threads=t, **row))
+                if progress:
+                    progress(f"isolated {kind}, N={n}, {t} thread(s): {row['ns_per_update']:.1f} ns/update")
+    synaptic = []
+    for kind in ("NESTML GLIF, I_e", "NEST glif_psc, dc_generator"):
+        row = _median([_in_subprocess("measure_synaptic", kind, 1) for _ in range(repeats)])
+        synaptic.append(dict(kind=kind, threads=1, **row))
+        if progress:
+            progress(f"synaptic {kind}: {row['ns_per_event']:.1f} ns/event")
+    return {"isolated": isolated, "synaptic": synaptic}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(sizes=(1e3, 1e4), repeats=1, progress=print), indent=1))
