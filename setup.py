@@ -22,7 +22,7 @@ setup(
     long_description=(HERE / "README.md").read_text(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["glif_pynn", "glif_pynn.*"]),
+    packages=find_packages(include=["glif_pynn", "glif_pynn.*", "comparisons"]),
     install_requires=requirements("requirements.txt"),
     extras_require={"test": requirements("requirements-test.txt")},
     entry_points={"console_scripts": ["glif-pynn = glif_pynn.cli:main"]},

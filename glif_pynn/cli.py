@@ -24,6 +24,16 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from comparisons.report import run_all
+    path = run_all(Path(args.output), quick=args.quick,
+                   progress=lambda line: print(f"glif-pynn compare: {line}", flush=True))
+    print(f"glif-pynn: report written to {path}")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="glif-pynn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +45,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     demo.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
     demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")
     demo.set_defaults(func=_demo)
+    compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
+    compare.add_argument("--output", default="results", help="report directory (default: %(default)s)")
+    compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
+    compare.set_defaults(func=_compare)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,121 @@
+"""Run the comparison studies and write results/: report.md, one JSON file per study, PNG figures."""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+
+def machine_description() -> dict:
+    import importlib.metadata as md
+    import os
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {name: md.version(name) for name in ("nest-simulator", "nestml", "PyNN", "numpy")}
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
+    """Markdown table; columns are (key, header, format)."""
+    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(format(row[k], f) for k, _, f in columns) + " |")
+    return "\n".join(lines)
+
+
+def convergence_figure(rows: list[dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from comparisons.convergence import MODELS, observed_order
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for model in MODELS:
+        pts = [(r["resolution_ms"], max(r["abs_error_mV"], 1e-16)) for r in rows if r["model"] == model]
+        order = observed_order(rows, model)
+        label = f"{model} (order {order:.2f})" if np.isfinite(order) else f"{model} (exact to rounding)"
+        ax.loglog(*zip(*pts), "o-", label=label)
+    ax.set_xlabel("time step h (ms)")
+    ax.set_ylabel("|V - V_exact| near t = 20 ms (mV)")
+    ax.set_title("Convergence against the closed form")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(results: dict, out: Path) -> Path:
+    """report.md from the study results (any subset of the keys below)."""
+    from comparisons.convergence import MODELS, observed_order
+    lines = ["# glif-pynn comparisons", "", "Machine and versions: " +
+             ", ".join(f"{k} {v}" for k, v in results["machine"].items()), ""]
+    if "agreement_glif_psc" in results:
+        lines += ["## NESTML GLIF vs NEST glif_psc (GLIF1-4, through glif_pynn.convert)", "",
+                  "Both models in one kernel, same generators, 1 s per protocol; coincidence factor with a 2 ms "
+                  "window; spike-time differences over matched spikes; V RMSE over the whole run.", "",
+                  _table(results["agreement_glif_psc"], [
+                      ("level", "level", "s"), ("protocol", "protocol", "s"), ("resolution_ms", "h (ms)", "g"),
+                      ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_psc", "spikes glif_psc", "d"),
+                      ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", "max |dt| (ms)", ".3g"),
+                      ("v_rmse_mV", "V RMSE (mV)", ".3g")]), ""]
+    if "convergence" in results:
+        rows = results["convergence"]
+        lines += ["## Convergence as h shrinks", "", "![convergence](convergence.png)", "",
+                  _table([{"model": m, "order": observed_order(rows, m),
+                           "err01": next(r["abs_error_mV"] for r in rows if r["model"] == m and r["resolution_ms"] == 0.1)}
+                          for m in MODELS],
+                         [("model", "model", "s"), ("order", "observed order", ".2f"),
+                          ("err01", "error at h = 0.1 ms (mV)", ".2e")]), ""]
+    if "performance" in results:
+        perf = results["performance"]
+        lines += ["## Speed and memory (isolated neurons)", "", _table(perf["isolated"], [
+            ("kind", "model", "s"), ("neurons", "N", "d"), ("threads", "threads", "d"),
+            ("ns_per_update", "ns / neuron-update", ".1f"), ("bytes_per_neuron", "bytes / neuron", ".0f")]), ""]
+        ratios = []
+        for row in perf["isolated"]:
+            if row["kind"] == "NESTML GLIF, dc_generator":
+                peer = next(r for r in perf["isolated"] if r["kind"] == "NEST glif_psc, dc_generator"
+                            and r["neurons"] == row["neurons"] and r["threads"] == row["threads"])
+                ratios.append({"neurons": row["neurons"], "threads": row["threads"],
+                               "ratio": row["ns_per_update"] / peer["ns_per_update"]})
+        lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (target <= 1.0):", "",
+                  _table(ratios, [("neurons", "N", "d"), ("threads", "threads", "d"), ("ratio", "ratio", ".2f")]),
+                  "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
+                  _table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
+                                            ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None) -> Path:
+    """Run every study and write results/ (``quick``: smaller sizes, one repeat)."""
+    from comparisons import agreement_glif_psc, convergence, performance
+    out.mkdir(parents=True, exist_ok=True)
+    say = progress or print
+    results = {"machine": machine_description()}
+    steps = [("agreement with glif_psc", lambda: agreement_glif_psc.run(progress=None)),
+             ("convergence", lambda: convergence.run(progress=None)),
+             ("performance", lambda: performance.run(
+                 sizes=(1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6), threads=(1,) if quick else (1, 2),
+                 repeats=1 if quick else 3, progress=say))]
+    keys = ["agreement_glif_psc", "convergence", "performance"]
+    for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
+        say(f"[{i}/{len(steps)}] {title}")
+        started = time.monotonic()
+        results[key] = study()
+        (out / f"{key}.json").write_text(json.dumps(results[key], indent=1))
+        say(f"      done in {time.monotonic() - started:.0f} s")
+    convergence_figure(results["convergence"], out / "convergence.png")
+    (out / "machine.json").write_text(json.dumps(results["machine"], indent=1))
+    return write_report(results, out)
