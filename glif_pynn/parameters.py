@@ -112,7 +112,8 @@ STATE_VARIABLES: tuple[StateVariable, ...] = (
     StateVariable("i_asc1", "nA", "I_asc1", 1e-3, None),
     StateVariable("i_asc2", "nA", "I_asc2", 1e-3, None),
     StateVariable("isyn_exc", "nA", "I_syn_exc", 1e-3, None, (CURRENT,)),
-    StateVariable("isyn_inh", "nA", "I_syn_inh", 1e-3, None, (CURRENT,)),
+    # negative, as pyNN.nest's IF_curr_* record it: the NESTML state holds the magnitude
+    StateVariable("isyn_inh", "nA", "I_syn_inh", -1e-3, None, (CURRENT,)),
     StateVariable("gsyn_exc", "uS", "g_exc", 1e-3, None, (CONDUCTANCE,)),
     StateVariable("gsyn_inh", "uS", "g_inh", 1e-3, None, (CONDUCTANCE,)),
 )
@@ -152,6 +153,10 @@ def validate(values: Mapping[str, object], flavour: Optional[str] = None) -> Non
         _check(known[name], value)
 
 
+def _unit(param: Parameter) -> str:
+    return f" {param.unit}" if param.unit else ""
+
+
 def _check(param: Parameter, value: object) -> None:
     if not isinstance(value, (int, float, np.ndarray, np.number, list, tuple)) or isinstance(value, bool):
         return   # lazy values (random distributions) are checked once evaluated
@@ -163,11 +168,11 @@ def _check(param: Parameter, value: object) -> None:
     too_high = array >= param.high if param.high_open else array > param.high
     bad = too_low | too_high
     if bad.any():
-        raise ValueError(f"GLIF parameter {param.name} = {array[bad].flat[0]:g} {param.unit} is out of range: "
+        raise ValueError(f"GLIF parameter {param.name} = {array[bad].flat[0]:g}{_unit(param)} is out of range: "
                          f"allowed {param.range_text()} ({param.doc})")
     if param.plausible is not None and (np.abs(array) > param.plausible).any():
         worst = array.flat[int(np.argmax(np.abs(array)))]
-        raise ValueError(f"GLIF parameter {param.name} = {worst:g} {param.unit} is implausibly large (more than "
+        raise ValueError(f"GLIF parameter {param.name} = {worst:g}{_unit(param)} is implausibly large (more than "
                          f"{param.plausible:g} {param.unit}): PyNN gives {param.name} in {param.unit}; "
                          f"was the value given in another unit?")
 

@@ -1,8 +1,29 @@
-"""GLIF neurons for NEST: the NESTML-built module and (later) PyNN cell types.
+"""GLIF neurons for NEST: the NESTML-built module and the PyNN cell types for pyNN.nest.
 
 ``install()`` loads ``glifmodule`` into the running NEST kernel, building it first
 when the cache has no valid copy (see :mod:`glif_pynn.build`).
-"""
-from glif_pynn.nest.module import install, MODEL_NAMES
 
-__all__ = ["install", "MODEL_NAMES"]
+Importing this package also makes the module part of ``pyNN.nest``: every
+``pyNN.nest.setup()`` loads it (see :mod:`glif_pynn.nest.hooks`), so that::
+
+    import pyNN.nest as sim
+    from glif_pynn.nest import GLIF_cond_exp
+    sim.setup()
+    sim.Population(10, GLIF_cond_exp())
+
+needs no further call.
+"""
+import warnings
+
+with warnings.catch_warnings():
+    # pyNN.nest looks for nest-config on PATH to build its own extensions, which this package
+    # does not use (and the pip wheel's nest-config is wrong anyway): not the user's concern.
+    warnings.filterwarnings("ignore", message="Cannot find nest-config")
+    from glif_pynn.nest.module import install, is_installed, MODEL_NAMES
+    from glif_pynn.nest.cells import GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha, CELL_TYPES
+    from glif_pynn.nest.hooks import install_hooks
+
+install_hooks()
+
+__all__ = ["install", "is_installed", "MODEL_NAMES", "GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp",
+           "GLIF_cond_alpha", "CELL_TYPES"]

@@ -1,0 +1,101 @@
+"""Make the GLIF module part of pyNN.nest: loaded by every setup(), initial values in PyNN units.
+
+Two wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent):
+
+1. ``pyNN.nest.setup()`` resets the NEST kernel, which unloads every module, and NEST
+   refuses to load a module once any node exists (PyNN creates recorder nodes before a
+   population's cells). The one reliable moment is the end of ``setup()``, where PyNN
+   0.13 calls its own post-reset step for NESTML modules,
+   ``pyNN.nest.nestml._compile_and_resolve()``. Wrapped, it also loads ``glifmodule``
+   (built once, then cached: see :mod:`glif_pynn.build`). This holds for every call of
+   ``setup()``, whatever its ``threads``; ``pyNN.nest.reset()`` keeps the kernel, and so
+   the module. Under MPI every rank loads the module; one builds it, the others wait on
+   the build lock. Should a PyNN version lack that step, the kernel reset inside
+   ``setup()`` (``simulator.state.clear``) is wrapped instead. For scripts that import
+   this package only after ``setup()``, the module is also loaded at import (if built)
+   or when the first GLIF cell type is made, as long as the kernel is still empty.
+
+2. ``Population.initialize()`` maps a PyNN variable name to a NEST name but passes the
+   value on unscaled. For the GLIF types the value is divided by the NEST -> PyNN
+   factor of that variable on its way to NEST (``i_asc1=0.1`` nA -> ``I_asc1=100`` pA),
+   lazily, so that random distributions draw from their own generator as before and
+   ``pyNN.nest.reset()`` restores the same PyNN-unit values.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from pyNN.parameters import LazyArray
+
+from glif_pynn.build import BuildError, is_current_build_cached
+from glif_pynn.nest import module
+from glif_pynn.toolchain import ToolchainError
+
+_MARK = "_glif_pynn_hook"
+
+
+def _marked(wrapper, original):
+    functools.update_wrapper(wrapper, original)
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def _load_module_after_reset(original):
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        module.install()
+        return result
+    return _marked(wrapper, original)
+
+
+def _scale_initial_values(original):
+    from glif_pynn.nest.cells import GLIFNestCellType
+
+    def wrapper(self, variable, value):
+        if isinstance(self.celltype, GLIFNestCellType):
+            value = to_nest_units(value, self.celltype.scale_factors[variable])
+        return original(self, variable, value)
+    return _marked(wrapper, original)
+
+
+def to_nest_units(value: LazyArray, from_nest: float) -> LazyArray:
+    """A lazy array of ``value / from_nest`` that shares ``value``'s base (and random generator)."""
+    if from_nest == 1.0:
+        return value
+    scaled = LazyArray(value.base_value, shape=value.shape, dtype=value.dtype)
+    scaled.operations = list(value.operations) + [(np.true_divide, from_nest)]
+    return scaled
+
+
+def install_hooks() -> None:
+    """Wrap pyNN.nest's post-reset step and its initial-value setter (once); load a cached module now."""
+    import nest
+    from pyNN.nest import nestml, populations, simulator
+
+    if hasattr(nestml, "_compile_and_resolve"):
+        if not getattr(nestml._compile_and_resolve, _MARK, False):
+            nestml._compile_and_resolve = _load_module_after_reset(nestml._compile_and_resolve)
+    elif not getattr(simulator._State.clear, _MARK, False):
+        simulator._State.clear = _load_module_after_reset(simulator._State.clear)
+    if not getattr(populations.Population._set_initial_value_array, _MARK, False):
+        populations.Population._set_initial_value_array = _scale_initial_values(
+            populations.Population._set_initial_value_array)
+    _load_now_if_built(nest)
+
+
+def _load_now_if_built(nest) -> None:
+    """For scripts that call setup() before importing glif_pynn.nest: load the module now, while NEST can.
+
+    Only a module already in the cache: a build (a minute) and its errors belong to the
+    moment the module is needed, the next setup() or the first GLIF cell type, not to an
+    import. A NEST whose build tools cannot be described is reported there too.
+    """
+    if module.is_installed() or nest.GetKernelStatus("network_size") > 0:
+        return
+    try:
+        cached = is_current_build_cached()
+    except (BuildError, ToolchainError):
+        return     # raised again, with its explanation, when the module is needed
+    if cached:
+        module.install()
