@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Build NEST 3.10 with MPI and OpenMP from its PyPI source distribution into its own
+# virtual environment, .venv-mpi, kept apart from .venv so that no pip install there can
+# replace it with the (MPI-less) wheel. Idempotent: does nothing when .venv-mpi already
+# imports a NEST with have_mpi. A cold build takes about 16 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv-mpi
+NEST_VERSION=3.10.0
+LOG=$VENV/build-nest.log
+
+have_mpi_nest() {
+  [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - <<'PY' >/dev/null 2>&1
+import sys, nest
+sys.exit(0 if nest.build_info["have_mpi"] else 1)
+PY
+}
+
+fail() { echo "mpi-nest: $1" >&2; [ -f "$LOG" ] && echo "mpi-nest: full log: $LOG" >&2; exit 1; }
+
+step_python_packages() {
+  # Everything glif-pynn needs, but never the nest-simulator wheel (it would shadow the MPI build).
+  local stamp="$VENV/.glif-pynn-installed"
+  local want
+  want=$(cat setup.py requirements.txt requirements-test.txt | sha256sum | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "mpi-nest: installing glif-pynn and its Python dependencies into .venv-mpi (without the NEST wheel)"
+    grep -v '^nest-simulator' requirements.txt > "$VENV/requirements-no-nest.txt"
+    "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r requirements-test.txt mpi4py \
+      || fail "pip install of the Python dependencies failed"
+    "$VENV/bin/pip" install -q --no-deps -e . || fail "pip install -e . failed"
+    echo "$want" > "$stamp"
+  fi
+}
+
+if have_mpi_nest; then
+  step_python_packages
+  echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in .venv-mpi"
+  exit 0
+fi
+
+missing=""
+for pkg in libopenmpi-dev openmpi-bin g++ make cmake libgsl-dev libltdl-dev libboost-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  echo "mpi-nest: installing Debian packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq $missing >/dev/null || fail "apt-get install$missing failed"
+fi
+
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || fail "cannot create $VENV (apt-get install python3-venv)"
+mkdir -p "$VENV/src"
+: > "$LOG"
+echo "mpi-nest: building NEST $NEST_VERSION with MPI + OpenMP into .venv-mpi (about 16 minutes); log: $LOG"
+"$VENV/bin/pip" install -q numpy cython >>"$LOG" 2>&1 || fail "pip install numpy cython failed"
+
+SDIST=$(ls "$VENV"/src/nest_simulator-$NEST_VERSION.tar.gz 2>/dev/null || true)
+if [ -z "$SDIST" ]; then
+  echo "mpi-nest: [1/4] downloading the NEST $NEST_VERSION source distribution"
+  "$VENV/bin/pip" download -q --no-deps --no-binary nest-simulator "nest-simulator==$NEST_VERSION" \
+    -d "$VENV/src" >>"$LOG" 2>&1 || true
+  SDIST=$(ls "$VENV"/src/nest_simulator-$NEST_VERSION.tar.gz 2>/dev/null) || fail "could not download the NEST sdist"
+fi
+SRC=$VENV/src/nest_simulator-$NEST_VERSION
+[ -d "$SRC" ] || tar -xzf "$SDIST" -C "$VENV/src" || fail "could not unpack $SDIST"
+
+echo "mpi-nest: [2/4] configuring (cmake -Dwith-mpi=ON -Dwith-openmp=ON)"
+cmake -S "$SRC" -B "$VENV/build" -Dwith-mpi=ON -Dwith-openmp=ON -Dwith-python=ON \
+  -DCMAKE_INSTALL_PREFIX="$VENV" -DPython_EXECUTABLE="$VENV/bin/python" >>"$LOG" 2>&1 \
+  || fail "cmake configuration failed (see the log; MPI needs libopenmpi-dev)"
+
+echo "mpi-nest: [3/4] compiling (progress in percent)"
+jobs=$(nproc)
+make -C "$VENV/build" -j"$jobs" 2>&1 | tee -a "$LOG" | grep --line-buffered -o '^\[ *[0-9]*%\]' | uniq \
+  | awk '{ if ($2+0 >= last + 10 || $2 == "100%]") { print "mpi-nest:   " $0; last = $2+0 } }'
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "compilation failed"
+
+echo "mpi-nest: [4/4] installing into .venv-mpi"
+make -C "$VENV/build" install >>"$LOG" 2>&1 || fail "make install failed"
+have_mpi_nest || fail "the installed NEST does not import with have_mpi = True"
+step_python_packages
+echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in .venv-mpi"
