@@ -12,9 +12,8 @@ import numpy as np
 
 from comparisons.protocols import DURATION, PROTOCOLS
 from glif_pynn.convert import to_nest_glif
-from glif_pynn.demo import nest_parameters
 from glif_pynn.metrics import coincidence_factor, matched_spike_differences, rmse
-from glif_pynn.parameters import default_parameters
+from glif_pynn.parameters import default_parameters, nest_values
 
 TAU_REFRAC = 4.0   # a multiple of every resolution used, as the converter requires
 
@@ -36,7 +35,7 @@ def run_pair(params: dict, protocol, resolution: float):
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.resolution = resolution
     glif_nest.install()
-    ours = nest.Create("glif_psc_alpha_neuron", params=dict(nest_parameters(params), V_m=params["v_rest"]))
+    ours = nest.Create("glif_psc_alpha_neuron", params=dict(nest_values(params), V_m=params["v_rest"]))
     theirs = nest.Create("glif_psc", params=to_nest_glif(params))
     ports = {ours.global_id: {"exc": 0, "inh": 0}, theirs.global_id: {"exc": 1, "inh": 2}}
     generators = [(nest.Create(model, params=p), syn) for model, p, syn in protocol()]

@@ -19,8 +19,17 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from glif_pynn.demo import run_demo
-    run_demo(args.output, args.amplitude, args.duration)
+    """Run examples/single_neuron.py (the source document's Figure 1) on pyNN.nest."""
+    from pathlib import Path
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    if not (examples / "single_neuron.py").is_file():
+        print(f"glif-pynn demo: {examples}/single_neuron.py not found (the demo needs the repository checkout)",
+              file=sys.stderr)
+        return 1
+    sys.path.insert(0, str(examples))
+    import single_neuron
+    single_neuron.main(["--backend", args.backend, "--output", args.output, "--amplitude", str(args.amplitude),
+                        "--duration", str(args.duration)])
     return 0
 
 
@@ -41,6 +50,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     build.add_argument("--force", action="store_true", help="rebuild even when the cache is valid")
     build.set_defaults(func=_build)
     demo = commands.add_parser("demo", help="one GLIF neuron under a current step: spike times and a figure")
+    demo.add_argument("--backend", choices=("nest", "reference"), default="nest", help="default: %(default)s")
     demo.add_argument("--output", default="results/demo.png", help="figure path (default: %(default)s)")
     demo.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
     demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")

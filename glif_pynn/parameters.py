@@ -132,6 +132,24 @@ def default_parameters(flavour: str) -> dict[str, float]:
     return {p.name: p.default for p in parameters_for(flavour)}
 
 
+def leak_conductance_nS(cm_nF, tau_m_ms):
+    """NEST's leak conductance g_L (nS) for PyNN's cm (nF) and tau_m (ms)."""
+    return BY_NAME["cm"].nest_scale * cm_nF / tau_m_ms
+
+
+def nest_values(values: Mapping[str, float]) -> dict[str, float]:
+    """NESTML parameter values (NEST names and units) for PyNN-named values.
+
+    For raw PyNEST use; the PyNN cell types reach the same values through their
+    translations (glif_pynn.nest.cells). ``tau_m`` needs ``cm`` beside it.
+    """
+    out = {BY_NAME[name].nest_name: value * BY_NAME[name].nest_scale
+           for name, value in values.items() if BY_NAME[name].nest_name}
+    if "tau_m" in values:
+        out["g_L"] = leak_conductance_nS(values["cm"], values["tau_m"])
+    return out
+
+
 def validate(values: Mapping[str, object], flavour: Optional[str] = None) -> None:
     """Check parameter values (scalars or arrays, PyNN units) against the table.
 

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from glif_pynn.convert import from_nest_glif, to_nest_glif
-from glif_pynn.demo import nest_parameters
-from glif_pynn.parameters import default_parameters
+from glif_pynn.parameters import default_parameters, nest_values
 
 nest = pytest.importorskip("nest")
 import glif_pynn.nest as glif_nest  # noqa: E402
@@ -35,7 +34,7 @@ def spike_times_of_both(params, t_stop=1000.0, resolution=0.1):
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.resolution = resolution
     glif_nest.install()
-    ours = nest.Create("glif_psc_alpha_neuron", params=dict(nest_parameters(params), V_m=params["v_rest"]))
+    ours = nest.Create("glif_psc_alpha_neuron", params=dict(nest_values(params), V_m=params["v_rest"]))
     theirs = nest.Create("glif_psc", params=to_nest_glif(params))
     step = nest.Create("step_current_generator", params={
         "amplitude_times": [50.0, 400.0, 700.0], "amplitude_values": [350.0, 500.0, 280.0]})

@@ -34,7 +34,7 @@ def _cm_reverse(**p):
 
 def _g_leak(**p):
     """g_L [nS] = C_m [pF] / tau_m [ms]."""
-    return p["cm"] * _CM_TO_NEST / p["tau_m"]
+    return table.leak_conductance_nS(p["cm"], p["tau_m"])
 
 
 def _tau_m(**p):

@@ -1,0 +1,466 @@
+"""The numpy reference engine: a network of GLIF neuron groups, sources and synapses.
+
+One step ``n`` covers ``(n dt, (n + 1) dt]``; :meth:`Network.run` does, in this order
+(the order of the generated NEST code; see :mod:`glif_pynn.reference.neurons`):
+
+1-3. every neuron group advances (V unless refractory, then all other states exactly),
+     tests ``V > v_thresh + theta`` and resets; a spike is stamped ``(n + 1) dt``;
+     spike sources emit the spikes stamped ``(n + 1) dt``;
+   . all spikes of step ``n`` are written into the ring buffer, a connection with
+     delay ``d`` (``D = round(d / dt)`` steps, at least 1) into slot ``n + D``;
+4.   the ring-buffer slot of step ``n`` is added to the synaptic states: input
+     emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1`` on,
+     exactly as in NEST (a spike at ``t`` with delay ``d`` makes the synaptic
+     current jump at ``t + d``);
+5.   the continuous current for step ``n + 1`` is set from the current sources;
+6.   recorders sample the state (time ``(n + 1) dt``).
+
+Connectivity is kept per delay as CSR tables over presynaptic nodes: int32 targets
+(``post`` or ``N + post`` for the inhibitory channel) and float64 weights, 12 bytes
+per synapse plus the row pointers.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from glif_pynn.reference.neurons import NeuronGroup, steps
+from glif_pynn.reference.sources import CurrentSource, PoissonSource, SpikeArraySource
+
+
+@dataclass(eq=False)
+class Population:
+    """A handle on ``size`` nodes of a :class:`Network` (neurons or spike sources)."""
+
+    network: "Network"
+    size: int
+    node_offset: int                        # first presynaptic (node) id
+    group: Optional[NeuronGroup] = None     # neurons only
+    source: object = None                   # spike sources only
+    neuron_offset: int = -1                 # first postsynaptic (neuron) index, neurons only
+    recording: Optional["_Recording"] = None
+
+    @property
+    def is_neuron(self) -> bool:
+        return self.group is not None
+
+
+@dataclass(eq=False)
+class _Recording:
+    variables: tuple
+    indices: np.ndarray
+    every: int                               # sampling interval in steps
+    pending: bool = True                     # the state at the start of the next run is still to be sampled
+    first_step: int = 0                      # spike-array sources: spikes emitted from this step on
+    times: list = field(default_factory=list)
+    samples: dict = field(default_factory=dict)
+
+
+class Network:
+    """A simulation: neurons, sources, connections, recorders and the step loop.
+
+    Parameters
+    ----------
+    dt : float
+        Time step in ms. Default: 0.1.
+    seed : int, optional
+        Seed of the network's ``numpy.random.Generator`` (Poisson sources, noise).
+    """
+
+    def __init__(self, dt: float = 0.1, seed: Optional[int] = None) -> None:
+        if not dt > 0:
+            raise ValueError(f"dt must be > 0 ms, got {dt}")
+        self.dt = float(dt)
+        self.rng = np.random.default_rng(seed)
+        self.step_index = 0
+        self.populations: list[Population] = []
+        self.n_nodes = self.n_neurons = 0
+        self._pending: list[tuple] = []              # connections not yet compiled
+        self._synapses: Optional[_Synapses] = None  # the compiled connections
+        self._currents: list[tuple[CurrentSource, np.ndarray]] = []
+        self._built = False
+
+    @property
+    def t(self) -> float:
+        """Current time (ms)."""
+        return float(self.time_of(self.step_index))
+
+    def time_of(self, step):
+        """Time (ms) of the end of step ``step - 1``: ``step dt``, computed as NEST does (exact
+        multiples of dt when 1/dt is a whole number: 451 steps of 0.1 ms are 45.1 ms, not
+        45.100000000000001)."""
+        per_ms = round(1.0 / self.dt)
+        if abs(per_ms * self.dt - 1.0) < 1e-12:
+            return np.asarray(step, dtype=float) / per_ms
+        return np.asarray(step, dtype=float) * self.dt
+
+    # -- building --------------------------------------------------------------------------
+    def _add(self, size: int, **kwargs) -> Population:
+        pop = Population(self, int(size), self.n_nodes, **kwargs)
+        self.n_nodes += pop.size
+        self.populations.append(pop)
+        self._built = False
+        return pop
+
+    def create(self, flavour: str, n: int, **params) -> Population:
+        """``n`` GLIF neurons (``curr_exp``, ``curr_alpha``, ``cond_exp``, ``cond_alpha``), PyNN units."""
+        if n < 1:
+            raise ValueError("a population needs at least one neuron")
+        pop = self._add(n, group=NeuronGroup(flavour, n, params, self.dt), neuron_offset=self.n_neurons)
+        self.n_neurons += pop.size
+        return pop
+
+    def create_spike_source_array(self, spike_times: Sequence[Sequence[float]]) -> Population:
+        """One spike source per entry of ``spike_times`` (ms; each spike stamped ``ceil(t / dt) dt``)."""
+        return self._add(len(spike_times), source=SpikeArraySource(spike_times, self.dt))
+
+    def create_poisson_source(self, n: int, rate=1.0, start=0.0, duration=math.inf) -> Population:
+        """``n`` Poisson sources (rate in Hz, start and duration in ms), drawn from the network's RNG."""
+        return self._add(n, source=PoissonSource(n, self.dt, rate, start, duration))
+
+    def connect(self, pre: Population, post: Population, i, j, weight, delay,
+                receptor: Optional[str] = None) -> None:
+        """Connections ``pre[i] -> post[j]`` (arrays or scalars broadcast together).
+
+        Parameters
+        ----------
+        weight : float or array
+            nA (current flavours) or uS (conductance flavours).
+        delay : float or array
+            ms, rounded to whole steps (halves up); at least one step.
+        receptor : {'excitatory', 'inhibitory', None}
+            ``None``: the sign decides, as in NEST (negative weights inhibit). With
+            'excitatory' weights must be >= 0; with 'inhibitory' their magnitude is used.
+        """
+        if not post.is_neuron:
+            raise ValueError("connection targets must be neurons")
+        i, j, w, d = np.broadcast_arrays(np.asarray(i), np.asarray(j), np.asarray(weight, float),
+                                         np.asarray(delay, float))
+        i, j, w = i.ravel().astype(np.int64), j.ravel().astype(np.int64), w.ravel()
+        d = steps(d.ravel(), self.dt)
+        for name, idx, pop in (("pre", i, pre), ("post", j, post)):
+            if len(idx) and (idx.min() < 0 or idx.max() >= pop.size):
+                raise IndexError(f"{name} index out of range for a population of {pop.size}")
+        if len(d) and d.min() < 1:
+            raise ValueError(f"delays must be at least one time step ({self.dt} ms)")
+        if not np.all(np.isfinite(w)):
+            raise ValueError("weights must be finite")
+        if receptor == "excitatory":
+            if np.any(w < 0):
+                raise ValueError("excitatory weights must be >= 0 (use receptor='inhibitory')")
+            inh = np.zeros(len(w), bool)
+        elif receptor == "inhibitory":
+            inh = np.ones(len(w), bool)
+        elif receptor is None:
+            inh = w < 0
+        else:
+            raise ValueError(f"receptor must be 'excitatory', 'inhibitory' or None, not {receptor!r}")
+        self._pending.append((i + pre.node_offset, j + post.neuron_offset, np.abs(w), d, inh))
+        self._built = False
+
+    def inject(self, source: CurrentSource, post: Population, indices=None) -> None:
+        """Inject ``source`` into ``post`` (all neurons, or the given local indices; each once)."""
+        if not post.is_neuron:
+            raise ValueError("current sources inject into neurons only")
+        idx = np.arange(post.size) if indices is None else np.unique(np.asarray(indices, np.int64))
+        source.bind(self.dt, len(idx))
+        self._currents.append((source, idx + post.neuron_offset))
+        self._built = False
+
+    def reset(self) -> None:
+        """Back to t = 0: every neuron state to its initial value (V = v_rest, the rest 0),
+        no spikes in transit. Connections, sources and recorders stay; the random number
+        generator is not rewound (Poisson sources and noise draw new values, as in NEST)."""
+        self.step_index = 0
+        if getattr(self, "_ring", None) is not None:
+            self._ring[...] = 0.0
+            self._dirty[...] = False
+        for pop in self.populations:
+            if pop.is_neuron:
+                group = pop.group
+                for name, value in group.state.items():
+                    value[...] = group.params["v_rest"] if name == "v" else 0.0
+                group.counter[...] = 0
+                group._last_spike_step = -(1 << 40)
+                group._prepared = False
+            if pop.recording is not None:
+                pop.recording.pending = True
+        self._built = False
+
+    def replace_source(self, pop: Population, source) -> None:
+        """Give the spike-source population ``pop`` a new source of the same size (new parameters)."""
+        if pop.is_neuron or getattr(source, "n", None) != pop.size:
+            raise ValueError("replace_source needs a spike-source population and a source of its size")
+        pop.source = source
+        self._built = False
+
+    def replace_current(self, old: CurrentSource, new: CurrentSource) -> None:
+        """Put ``new`` where ``old`` was injected (new parameters of a current source)."""
+        for k, (src, idx) in enumerate(self._currents):
+            if src is old:
+                new.bind(self.dt, len(idx))
+                self._currents[k] = (new, idx)
+        self._built = False
+
+    def clear_recording(self, pop: Population, stop: bool = False) -> None:
+        """Forget the data recorded from ``pop`` (the next run samples its state first); ``stop``
+        also ends the recording."""
+        rec = pop.recording
+        if rec is not None:
+            rec.times, rec.pending = [], True
+            rec.samples = {"spikes": []} if "spikes" in rec.variables else {}
+        if stop:
+            pop.recording = None
+            self._built = False
+
+    def initialize(self, pop: Population, **values) -> None:
+        """Set state variables of ``pop`` (PyNN names and units; scalars or arrays)."""
+        for name, value in values.items():
+            if not pop.is_neuron or name not in pop.group.state:
+                raise ValueError(f"{name!r} is not a state variable here")
+            pop.group.state[name][:] = value
+        if pop.is_neuron:
+            pop.group._prepared = False
+
+    def record(self, pop: Population, variables: Iterable[str], indices=None,
+               sampling_interval: Optional[float] = None) -> None:
+        """Record ``variables`` (state names of ``parameters.STATE_VARIABLES`` and/or 'spikes')."""
+        variables = tuple(variables)
+        allowed = ("spikes",) + (tuple(pop.group.state) if pop.is_neuron else ())
+        for name in variables:
+            if name not in allowed:
+                raise ValueError(f"cannot record {name!r} here; recordable: {', '.join(allowed)}")
+        every = 1 if sampling_interval is None else int(steps(sampling_interval, self.dt))
+        idx = np.arange(pop.size) if indices is None else np.asarray(indices, np.int64)
+        rec = _Recording(variables, idx, max(1, every))
+        if "spikes" in variables:
+            rec.samples["spikes"] = []
+        pop.recording = rec
+        self._built = False
+
+    # -- compilation ----------------------------------------------------------------------
+    def _compile_synapses(self) -> None:
+        """All connections into one CSR table over presynaptic nodes (see :class:`_Synapses`)."""
+        parts = list(self._pending)
+        if self._synapses is not None:
+            parts.append(self._synapses.decompile())
+        self._pending = []
+        self._synapses = _Synapses(parts, self.n_nodes, self.n_neurons) if parts else None
+
+    def synapse_bytes(self) -> int:
+        """Bytes held by the compiled connection table."""
+        self._build()
+        return 0 if self._synapses is None else self._synapses.nbytes
+
+    @property
+    def n_synapses(self) -> int:
+        self._build()
+        return 0 if self._synapses is None else len(self._synapses.weights)
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        syn = self._synapses
+        if self._pending or (syn is not None and (syn.n_neurons, syn.n_nodes) != (self.n_neurons, self.n_nodes)):
+            self._compile_synapses()
+            syn = self._synapses
+        length = 2 if syn is None else syn.max_delay + 1
+        old = getattr(self, "_ring", None)
+        if old is None or old.shape != (length, 2 * self.n_neurons):
+            if old is not None and old.any():
+                raise RuntimeError("cannot change the network's size or delays while spikes are in transit")
+            self._ring = np.zeros((length, 2 * self.n_neurons))
+            self._dirty = np.zeros(length, bool)
+        self.i_stim = np.zeros(self.n_neurons)
+        targeted = np.zeros(self.n_neurons, bool)
+        for _, idx in self._currents:
+            targeted[idx] = True
+        receiving = np.zeros(self.n_neurons, bool)
+        if syn is not None:
+            receiving[syn.posts()] = True
+        for pop in self.populations:
+            if pop.is_neuron:
+                sl = slice(pop.neuron_offset, pop.neuron_offset + pop.size)
+                pop.group.i_stim = self.i_stim[sl]
+                pop.group.has_stim = bool(targeted[sl].any())
+                pop.group.has_input = bool(receiving[sl].any())
+                pop.group.prepare()
+        self._neuron_pops = [p for p in self.populations if p.is_neuron]
+        self._arrays = [p for p in self.populations if isinstance(p.source, SpikeArraySource)]
+        self._poissons = [p for p in self.populations if isinstance(p.source, PoissonSource)]
+        steps_ = [p.source.steps for p in self._arrays]
+        ev_steps = np.concatenate(steps_) if steps_ else np.zeros(0, np.int64)
+        ev_nodes = np.concatenate([p.source.ids + p.node_offset for p in self._arrays]) if steps_ \
+            else np.zeros(0, np.int64)
+        order = np.argsort(ev_steps, kind="stable")
+        self._ev_steps, self._ev_nodes = ev_steps[order], ev_nodes[order]
+        self._recorded = [p for p in self.populations if p.recording is not None]
+        self._update_currents(self.step_index, force=True)
+        self._built = True
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, t_stop: float) -> None:
+        """Advance to ``t_stop`` ms (absolute time; rounded to whole steps)."""
+        self.run_steps(int(steps(t_stop, self.dt)) - self.step_index)
+
+    def run_steps(self, n_steps: int) -> None:
+        """Advance by ``n_steps`` steps."""
+        self._build()
+        ring, dirty, n_neurons = self._ring, self._dirty, self.n_neurons
+        length = ring.shape[0]
+        ev_steps, ev_nodes = self._ev_steps, self._ev_nodes
+        ev_pos = int(np.searchsorted(ev_steps, self.step_index))
+        for pop in self._recorded:          # the state at the start (set by initialize)
+            if pop.recording.pending:
+                self._sample(pop, pop.recording, self.step_index)
+                pop.recording.pending, pop.recording.first_step = False, self.step_index
+        for n in range(self.step_index, self.step_index + n_steps):
+            fired = []
+            for pop in self._neuron_pops:
+                idx = pop.group.step(n)
+                if idx is not None:
+                    fired.append(idx + pop.node_offset)
+                    if pop.recording is not None and "spikes" in pop.recording.samples:
+                        pop.recording.samples["spikes"].append((n, idx))
+            end = ev_pos
+            while end < len(ev_steps) and ev_steps[end] == n:
+                end += 1
+            if end > ev_pos:
+                fired.append(ev_nodes[ev_pos:end])
+                ev_pos = end
+            for pop in self._poissons:
+                ids = pop.source.draw(n, self.rng)
+                if ids is not None:
+                    fired.append(ids + pop.node_offset)
+                    if pop.recording is not None and "spikes" in pop.recording.samples:
+                        pop.recording.samples["spikes"].append((n, ids))
+            if fired:
+                self._deliver(n, fired[0] if len(fired) == 1 else np.concatenate(fired))
+            slot = n % length
+            if dirty[slot]:
+                for pop in self._neuron_pops:
+                    lo = pop.neuron_offset
+                    pop.group.receive(ring[slot, lo:lo + pop.size],
+                                      ring[slot, n_neurons + lo:n_neurons + lo + pop.size])
+                ring[slot] = 0.0
+                dirty[slot] = False
+            if self._currents:
+                self._update_currents(n + 1)
+            self.step_index = n + 1
+            for pop in self._recorded:
+                self._sample(pop, pop.recording, n + 1)
+
+    def _deliver(self, n: int, spikers: np.ndarray) -> None:
+        """Write the synaptic events of the nodes ``spikers`` (repeats allowed) into the ring buffer."""
+        syn = self._synapses
+        if syn is None:
+            return
+        starts, stops = syn.indptr[spikers], syn.indptr[spikers + 1]
+        counts = stops - starts
+        total = int(counts.sum())
+        if total == 0:
+            return
+        if len(spikers) <= 32:
+            rows = [(a, b) for a, b in zip(starts.tolist(), stops.tolist()) if b > a]
+            if len(rows) == 1:
+                codes, w = syn.codes[rows[0][0]:rows[0][1]], syn.weights[rows[0][0]:rows[0][1]]
+            else:
+                codes = np.concatenate([syn.codes[a:b] for a, b in rows])
+                w = np.concatenate([syn.weights[a:b] for a, b in rows])
+        else:
+            ends = np.cumsum(counts)
+            sel = np.repeat(starts - ends + counts, counts) + np.arange(total)
+            codes, w = syn.codes[sel], syn.weights[sel]
+        length = self._ring.shape[0]
+        base = n % length
+        flat = codes + base * syn.width                 # slot (n + D) mod length, flattened
+        np.subtract(flat, syn.wrap, out=flat, where=flat >= syn.wrap)
+        np.add.at(self._ring.reshape(-1), flat, w)
+        self._dirty[(base + syn.delays) % length] = True
+
+    def _update_currents(self, step: int, force: bool = False) -> None:
+        changed = [src.update(step, self.rng) for src, _ in self._currents]
+        if force or any(changed):
+            self.i_stim.fill(0.0)
+            for src, idx in self._currents:
+                self.i_stim[idx] += src.current
+            for pop in self._neuron_pops:
+                pop.group.update_drive()
+
+    def _sample(self, pop: Population, rec: _Recording, step: int) -> None:
+        if step % rec.every or not pop.is_neuron or rec.variables == ("spikes",):
+            return
+        rec.times.append(step)
+        full = len(rec.indices) == pop.size
+        for name in rec.variables:
+            if name != "spikes":
+                value = pop.group.state[name]
+                rec.samples.setdefault(name, []).append(value.copy() if full else value[rec.indices])
+
+    # -- results ---------------------------------------------------------------------------
+    def get_recording(self, pop: Population) -> dict:
+        """Recorded data of ``pop``: ``times`` (ms), one (samples x indices) array per state
+        variable, ``indices``, and ``spikes`` as ``(local indices, times)`` sorted by time."""
+        rec = pop.recording
+        if rec is None:
+            raise ValueError("nothing was recorded from this population")
+        out = {"indices": rec.indices, "times": self.time_of(np.asarray(rec.times, float))}
+        for name in rec.variables:
+            if name == "spikes" and isinstance(pop.source, SpikeArraySource):
+                src = pop.source
+                done = (src.steps < self.step_index) & (src.steps >= rec.first_step)
+                order = np.argsort(src.steps[done], kind="stable")
+                ids, times = src.ids[done][order], self.time_of(src.steps[done][order] + 1)
+                keep = np.isin(ids, rec.indices)
+                out["spikes"] = (ids[keep], times[keep])
+            elif name == "spikes":
+                pairs = rec.samples["spikes"]
+                ids = np.concatenate([p[1] for p in pairs]) if pairs else np.zeros(0, np.int64)
+                times = np.concatenate([np.full(len(p[1]), self.time_of(p[0] + 1)) for p in pairs]) \
+                    if pairs else np.zeros(0)
+                keep = np.isin(ids, rec.indices)
+                out["spikes"] = (ids[keep], times[keep])
+            else:
+                out[name] = np.array(rec.samples.get(name, []))
+        return out
+
+
+class _Synapses:
+    """All connections of a network as one CSR table over presynaptic nodes.
+
+    Row ``i`` holds the synapses of node ``i``; per synapse an int32 code
+    ``D * 2N + channel * N + post`` (``D`` the delay in steps, channel 1 = inhibitory;
+    int64 when that overflows) and a float64 weight magnitude: 12 bytes per synapse.
+    Delivery adds ``base * 2N`` to the codes, wraps them once into the ring buffer and
+    scatters the weights with one ``np.add.at``.
+    """
+
+    def __init__(self, parts: list, n_nodes: int, n_neurons: int) -> None:
+        pre, post, w, d, inh = (np.concatenate(x) for x in zip(*parts))
+        self.n_nodes, self.n_neurons, self.width = n_nodes, n_neurons, 2 * n_neurons
+        self.max_delay = int(d.max()) if len(d) else 1
+        self.delays = np.unique(d)
+        self.wrap = (self.max_delay + 1) * self.width
+        code_type = np.int32 if 2 * self.wrap < np.iinfo(np.int32).max else np.int64
+        codes = (d * self.width + inh * n_neurons + post).astype(code_type)
+        order = np.lexsort((codes, pre))               # by presynaptic node, then slot and target
+        self.codes, self.weights = codes[order], np.ascontiguousarray(w[order])
+        self.indptr = np.zeros(n_nodes + 1, np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_nodes), out=self.indptr[1:])
+
+    @property
+    def nbytes(self) -> int:
+        return self.indptr.nbytes + self.codes.nbytes + self.weights.nbytes
+
+    def posts(self) -> np.ndarray:
+        """Postsynaptic neuron index of every synapse."""
+        return (self.codes % self.width) % self.n_neurons
+
+    def decompile(self) -> tuple:
+        """(pre, post, weight, delay, inhibitory) arrays, as :meth:`Network.connect` stores them."""
+        pre = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
+        target = self.codes % self.width
+        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target >= self.n_neurons

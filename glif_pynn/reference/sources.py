@@ -1,0 +1,210 @@
+"""Spike sources and current sources of the numpy reference engine.
+
+Time conventions (measured against NEST 3.10 through pyNN.nest's corrections):
+
+* A spike source spike at time ``t`` is emitted in the step that ends at ``t``
+  (step ``k - 1`` for ``t = k dt``; off-grid times go to the step that contains
+  them, as NEST's precise spike_generator + parrot neuron do) and is stamped ``k dt``.
+* A current source's value at time ``t = n dt`` is the current the neurons
+  integrate over step ``n``, the interval ``(n dt, (n + 1) dt]``: a DC source with
+  ``start = 5`` first changes ``V(5 + dt)``. This is pyNN.nest's behaviour, whose
+  NEST devices are started one ``min_delay`` early and connected with delay
+  ``min_delay`` (one exception: NEST cannot inject anything into step 0, so a
+  pyNN.nest source starting at ``t = 0`` first acts in step 1; here in step 0).
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+from glif_pynn.reference.neurons import steps
+
+
+def spike_steps(times, dt: float) -> np.ndarray:
+    """Emission steps of spikes at ``times`` (ms): the step ``k - 1`` that ends at ``k dt >= t``.
+
+    Raises
+    ------
+    ValueError
+        For a time at or before 0 (NEST cannot emit it either).
+    """
+    times = np.asarray(times, dtype=float).ravel()
+    if np.any(times <= 0) or not np.all(np.isfinite(times)):
+        raise ValueError("spike times must be finite and > 0 ms (a spike is emitted at the end of a step)")
+    return np.ceil(times / dt - 1e-9).astype(np.int64) - 1
+
+
+class SpikeArraySource:
+    """``n`` spike sources, each with its own array of spike times (ms)."""
+
+    def __init__(self, spike_times: Sequence[Sequence[float]], dt: float) -> None:
+        self.n = len(spike_times)
+        step_lists = [spike_steps(t, dt) if len(t) else np.zeros(0, np.int64) for t in spike_times]
+        self.steps = np.concatenate(step_lists) if step_lists else np.zeros(0, np.int64)
+        self.ids = np.repeat(np.arange(self.n), [len(s) for s in step_lists])
+
+
+class PoissonSource:
+    """``n`` independent Poisson spike trains (PyNN's SpikeSourcePoisson).
+
+    Spikes are emitted in the steps whose end lies in ``(start, start + duration]``;
+    a source can emit several spikes in one step (as NEST's poisson_generator).
+    Per step, the total count over all sources is Poisson and each spike is assigned
+    to a source with probability proportional to its rate, which gives exactly
+    independent Poisson processes at the per-step resolution.
+
+    Parameters
+    ----------
+    n : int
+    rate : float or array
+        Rate in Hz. Default: 1.0.
+    start, duration : float or array
+        Window in ms. Defaults: 0 and infinity.
+    """
+
+    def __init__(self, n: int, dt: float, rate=1.0, start=0.0, duration=math.inf) -> None:
+        self.n, self.dt = int(n), float(dt)
+        self.rate = np.broadcast_to(np.asarray(rate, float), (self.n,)).copy()
+        if np.any(self.rate < 0) or not np.all(np.isfinite(self.rate)):
+            raise ValueError("Poisson rates must be finite and >= 0 Hz")
+        start = np.broadcast_to(np.asarray(start, float), (self.n,))
+        stop = start + np.broadcast_to(np.asarray(duration, float), (self.n,))
+        # first and last emission step: the step ends (n + 1) dt in (start, stop]
+        self.first = np.ceil(start / dt - 1e-9).astype(np.int64)
+        self.last = np.where(np.isfinite(stop), np.floor(np.minimum(stop, 1e15) / dt + 1e-9) - 1, 2 ** 62)
+        self.last = self.last.astype(np.int64)
+        self.uniform = bool(np.all(self.rate == self.rate[0])) if self.n else True
+        self.windowed = bool(np.any(self.first != self.first[0]) or np.any(self.last != self.last[0])) \
+            if self.n else False
+        self.mean_per_step = float(self.rate.sum()) * self.dt * 1e-3
+        self.cumulative = np.cumsum(self.rate)
+
+    def draw(self, step: int, rng: np.random.Generator) -> Optional[np.ndarray]:
+        """Local indices of the sources that spike in ``step`` (with repeats), or None."""
+        if self.n == 0 or (not self.windowed and not self.first[0] <= step <= self.last[0]):
+            return None
+        count = rng.poisson(self.mean_per_step)
+        if count == 0:
+            return None
+        if self.uniform:
+            ids = rng.integers(0, self.n, size=count)
+        else:
+            ids = np.searchsorted(self.cumulative, rng.random(count) * self.cumulative[-1], side="right")
+        if self.windowed:
+            ids = ids[(self.first[ids] <= step) & (step <= self.last[ids])]
+        return ids if len(ids) else None
+
+
+class CurrentSource:
+    """Base class: a current (nA) injected into a set of neurons.
+
+    Subclasses set ``self.current`` (a float, or an array with one value per target)
+    in :meth:`update`, called once per step with the step whose current is wanted.
+    """
+
+    def __init__(self, start: float = 0.0, stop: float = math.inf) -> None:
+        self.start, self.stop = float(start), float(stop)
+        self.current = 0.0
+        self.n_targets = 0
+
+    def bind(self, dt: float, n_targets: int) -> None:
+        self.dt, self.n_targets = dt, n_targets
+        self.on = int(steps(self.start, dt))
+        self.off = int(steps(self.stop, dt)) if math.isfinite(self.stop) else 2 ** 62
+
+    def active(self, step: int) -> bool:
+        return self.on <= step < self.off
+
+    def update(self, step: int, rng: np.random.Generator) -> bool:
+        """Set ``current`` for ``step``; return True when it changed."""
+        raise NotImplementedError
+
+
+class DCSource(CurrentSource):
+    """A constant ``amplitude`` (nA) in ``[start, stop)`` (PyNN's DCSource)."""
+
+    def __init__(self, amplitude: float = 1.0, start: float = 0.0, stop: float = math.inf) -> None:
+        super().__init__(start, stop)
+        self.amplitude = float(amplitude)
+
+    def update(self, step, rng):
+        new = self.amplitude if self.active(step) else 0.0
+        changed, self.current = new != self.current, new
+        return changed
+
+
+class StepCurrentSource(CurrentSource):
+    """``amplitudes[k]`` (nA) from ``times[k]`` (ms) on (PyNN's StepCurrentSource); 0 before."""
+
+    def __init__(self, times: Sequence[float], amplitudes: Sequence[float]) -> None:
+        super().__init__()
+        self.times, self.amplitudes = np.asarray(times, float), np.asarray(amplitudes, float)
+        if self.times.shape != self.amplitudes.shape or np.any(np.diff(self.times) < 0):
+            raise ValueError("StepCurrentSource needs increasing times and one amplitude per time")
+
+    def bind(self, dt, n_targets):
+        super().bind(dt, n_targets)
+        self.change_steps = steps(self.times, dt)
+        self._changes = set(self.change_steps.tolist())
+        self._last = None
+
+    def update(self, step, rng):
+        if self._last is not None and step == self._last + 1 and step not in self._changes:
+            self._last = step
+            return False          # between change points: nothing to look up
+        self._last = step
+        k = int(np.searchsorted(self.change_steps, step, side="right")) - 1
+        new = float(self.amplitudes[k]) if k >= 0 else 0.0
+        changed, self.current = new != self.current, new
+        return changed
+
+
+class ACSource(CurrentSource):
+    """``offset + amplitude sin(2 pi frequency t / 1000 + phase)`` (nA; Hz; degrees) in [start, stop).
+
+    ``t`` is the time at which the value is used (the start of the step); note that
+    pyNN.nest does not shift the phase with its ``min_delay`` correction, so there the
+    sine arrives one step late.
+    """
+
+    def __init__(self, amplitude=1.0, offset=0.0, frequency=10.0, phase=0.0, start=0.0, stop=math.inf):
+        super().__init__(start, stop)
+        self.amplitude, self.offset = float(amplitude), float(offset)
+        self.omega, self.phase = 2e-3 * math.pi * float(frequency), math.radians(float(phase))
+
+    def update(self, step, rng):
+        new = self.offset + self.amplitude * math.sin(self.omega * step * self.dt + self.phase) \
+            if self.active(step) else 0.0
+        changed, self.current = new != self.current, new
+        return changed
+
+
+class NoisyCurrentSource(CurrentSource):
+    """Gaussian noise: a new N(mean, stdev) value (nA) every ``dt`` ms in [start, stop).
+
+    As NEST's noise_generator (what pyNN.nest uses), each target gets its own
+    independent values. ``dt`` (default: the time step) must be a whole number of steps.
+    """
+
+    def __init__(self, mean=0.0, stdev=1.0, dt: Optional[float] = None, start=0.0, stop=math.inf):
+        super().__init__(start, stop)
+        self.mean, self.stdev, self.interval = float(mean), float(stdev), dt
+
+    def bind(self, dt, n_targets):
+        super().bind(dt, n_targets)
+        interval = dt if self.interval is None else self.interval
+        self.every = int(steps(interval, dt))
+        if self.every < 1 or abs(self.every * dt - interval) > 1e-9 * max(1.0, interval):
+            raise ValueError(f"NoisyCurrentSource dt = {interval} ms is not a multiple of the time step {dt} ms")
+
+    def update(self, step, rng):
+        if not self.active(step):
+            changed = np.any(self.current != 0.0)
+            self.current = 0.0
+            return bool(changed)
+        if (step - self.on) % self.every:
+            return False
+        self.current = rng.normal(self.mean, self.stdev, size=self.n_targets)
+        return True
