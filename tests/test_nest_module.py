@@ -251,3 +251,11 @@ def test_nestml_guards_reject_invalid_parameters(model, bad):
     neuron = nest.Create(model)
     with pytest.raises(nest.NESTError, match=list(bad)[0]):
         neuron.set(bad)
+
+
+def test_tiny_alpha_time_constant_stays_finite_regression_coupling2_overflow():
+    """tau_syn below h / 700 made expm1 overflow in the alpha propagator (V became NaN)."""
+    p = dict(BASE, tau_syn_exc=1e-4, tau_syn_inh=1e-4, I_e=100.0)
+    ev, _ = simulate("glif_psc_alpha_neuron", p, 5.0, inputs=[psc_input(50.0, t_spike=1.0)])
+    assert np.all(np.isfinite(ev["V_m"]))
+    np.testing.assert_allclose(ev["V_m"][:9], lif_v(ev["times"][:9], p, 100.0), rtol=0, atol=1e-9)

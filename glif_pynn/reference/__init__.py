@@ -21,7 +21,6 @@ import types
 from typing import Optional
 
 import numpy as np
-import pyNN.standardmodels as _std
 from pyNN import common, errors, random, recording, space  # noqa: F401
 from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.connectors import *  # noqa: F401,F403
@@ -250,9 +249,7 @@ class _Access:
         if not top._engine.is_neuron:
             return
         values = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") else initial_values
-        full = top._engine.group.state[variable].copy()
-        full[self._indices()] = values
-        state.network.initialize(top._engine, **{variable: full})
+        state.network.initialize(top._engine, self._indices(), **{variable: values})
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -286,37 +283,49 @@ class Population(_Access, common.Population):
             self._engine = state.network.create(self.celltype.engine_flavour(), self.size, **params)
         else:
             self._source_params = params
-            source = _engine_source(self.celltype, params, self.size)
-            self._engine = state.network._add(self.size, source=source)
+            self._engine = state.network.add_source(_engine_source(self.celltype, params, self.size))
         state.populations.append(self)
 
 
 # -- projections -----------------------------------------------------------------------------
+def _split(cells, indices):
+    """Yield (top Population, indices in it, positions in ``indices``) for indices into a
+    Population, PopulationView or Assembly (whose indices run through its populations in order)."""
+    indices = np.asarray(indices, int)
+    parts = cells.populations if isinstance(cells, common.Assembly) else [cells]
+    bounds = np.cumsum([0] + [part.size for part in parts])
+    which = np.searchsorted(bounds, indices, side="right") - 1
+    for k, part in enumerate(parts):
+        positions = np.flatnonzero(which == k)
+        if len(positions):
+            local = indices[positions] - bounds[k]
+            if hasattr(part, "parent"):
+                yield part.grandparent, part.index_in_grandparent(local), positions
+            else:
+                yield part, local, positions
+
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=Space(), label=None):
-        for pop in (presynaptic_population, postsynaptic_population):
-            if isinstance(pop, common.Assembly):
-                _unsupported("a Projection from or to an Assembly")
-        super().__init__(presynaptic_population, postsynaptic_population, connector, synapse_type, source,
-                         receptor_type, space, label)
-        if type(self.synapse_type) is not StaticSynapse:
-            _unsupported(f"the synapse type {type(self.synapse_type).__name__}")
+        if synapse_type is not None and type(synapse_type) is not StaticSynapse:
+            _unsupported(f"the synapse type {type(synapse_type).__name__} (only this backend's StaticSynapse)")
         if source is not None:
             _unsupported("the Projection argument 'source'")
+        super().__init__(presynaptic_population, postsynaptic_population, connector, synapse_type, source,
+                         receptor_type, space, label)
         self._parts = []
         connector.connect(self)
         i, j, w, d = (np.concatenate(x) if self._parts else np.zeros(0) for x in zip(*self._parts or [[]] * 4))
         self._arrays = {"presynaptic_index": i.astype(int), "postsynaptic_index": j.astype(int),
                         "weight": w, "delay": d}
-        pre, post = self.pre, self.post
-        gi = pre.index_in_grandparent(i.astype(int)) if hasattr(pre, "parent") else i
-        gj = post.index_in_grandparent(j.astype(int)) if hasattr(post, "parent") else j
-        top = (pre.grandparent if hasattr(pre, "parent") else pre, post.grandparent if hasattr(post, "parent") else post)
-        state.network.connect(top[0]._engine, top[1]._engine, gi, gj, w, d, receptor=self.receptor_type)
+        for pre, gi, at_i in _split(self.pre, i):
+            for post, gj, at_j in _split(self.post, j[at_i]):
+                state.network.connect(pre._engine, post._engine, gi[at_j], gj, w[at_i][at_j], d[at_i][at_j],
+                                      receptor=self.receptor_type)
 
     def __len__(self):
         return len(self._arrays["weight"])
@@ -345,7 +354,8 @@ class Projection(common.Projection):
         for n in names:
             values = np.full((self.pre.size, self.post.size), np.nan)
             key = n[:-1] if n.endswith("s") else n
-            for i, j, v in zip(self._arrays["presynaptic_index"], self._arrays["postsynaptic_index"], self._arrays[key]):
+            arrays = self._arrays
+            for i, j, v in zip(arrays["presynaptic_index"], arrays["postsynaptic_index"], arrays[key]):
                 values[i, j] = v if np.isnan(values[i, j]) else combine(values[i, j], v)
             out.append(values)
         return out

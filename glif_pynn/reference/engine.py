@@ -1,23 +1,26 @@
 """The numpy reference engine: a network of GLIF neuron groups, sources and synapses.
 
-One step ``n`` covers ``(n dt, (n + 1) dt]``; :meth:`Network.run` does, in this order
-(the order of the generated NEST code; see :mod:`glif_pynn.reference.neurons`):
+One step ``n`` covers ``(n dt, (n + 1) dt]``. :meth:`Network.run_steps` does, in this
+order (the order of the generated NEST code; the neuron part is in
+:mod:`glif_pynn.reference.neurons`):
 
-1-3. every neuron group advances (V unless refractory, then all other states exactly),
-     tests ``V > v_thresh + theta`` and resets; a spike is stamped ``(n + 1) dt``;
-     spike sources emit the spikes stamped ``(n + 1) dt``;
-   . all spikes of step ``n`` are written into the ring buffer, a connection with
-     delay ``d`` (``D = round(d / dt)`` steps, at least 1) into slot ``n + D``;
-4.   the ring-buffer slot of step ``n`` is added to the synaptic states: input
-     emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1`` on,
-     exactly as in NEST (a spike at ``t`` with delay ``d`` makes the synaptic
-     current jump at ``t + d``);
-5.   the continuous current for step ``n + 1`` is set from the current sources;
-6.   recorders sample the state (time ``(n + 1) dt``).
+1-3. every neuron group advances: refractory cells count down and keep V, the others
+     advance V; all other states propagate exactly; ``V > v_thresh + theta`` (strict, and
+     not refractory at the start of the step) emits a spike stamped ``(n + 1) dt`` and
+     resets. Spike sources emit their spikes stamped ``(n + 1) dt``.
+   . the spikes of step ``n`` go into the ring buffer: a connection with delay ``d``
+     (``D = round(d / dt)`` steps, halves up, at least 1) into the slot of step ``n + D``;
+4.   the slot of step ``n`` is added to the synaptic states (inhibition as magnitudes).
+     So an event emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1``
+     on: the synaptic current jumps at ``t + d`` for a spike stamped ``t``, as in NEST
+     (checked spike for spike in tests/test_reference_vs_nest.py);
+5.   the continuous current for step ``n + 1`` is set from the current sources (a
+     source's value at time ``(n + 1) dt``; see :mod:`glif_pynn.reference.sources`);
+6.   recorders sample the state at time ``(n + 1) dt`` (sample 0 is the initial state).
 
-Connectivity is kept per delay as CSR tables over presynaptic nodes: int32 targets
-(``post`` or ``N + post`` for the inhibitory channel) and float64 weights, 12 bytes
-per synapse plus the row pointers.
+All connections live in one CSR table over presynaptic nodes
+(:class:`~glif_pynn.reference.sources.Synapses`, 12 bytes per synapse plus row pointers);
+delivery is one gather and one ``np.add.at`` per step.
 """
 from __future__ import annotations
 
@@ -27,8 +30,9 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from glif_pynn.parameters import STATE_BY_NAME
 from glif_pynn.reference.neurons import NeuronGroup, steps
-from glif_pynn.reference.sources import CurrentSource, PoissonSource, SpikeArraySource
+from glif_pynn.reference.sources import CurrentSource, PoissonSource, SpikeArraySource, Synapses
 
 
 @dataclass(eq=False)
@@ -79,7 +83,7 @@ class Network:
         self.populations: list[Population] = []
         self.n_nodes = self.n_neurons = 0
         self._pending: list[tuple] = []              # connections not yet compiled
-        self._synapses: Optional[_Synapses] = None  # the compiled connections
+        self._synapses: Optional[Synapses] = None  # the compiled connections
         self._currents: list[tuple[CurrentSource, np.ndarray]] = []
         self._built = False
 
@@ -98,6 +102,10 @@ class Network:
         return np.asarray(step, dtype=float) * self.dt
 
     # -- building --------------------------------------------------------------------------
+    def add_source(self, source) -> Population:
+        """A population for a spike source object (:mod:`glif_pynn.reference.sources`)."""
+        return self._add(source.n, source=source)
+
     def _add(self, size: int, **kwargs) -> Population:
         pop = Population(self, int(size), self.n_nodes, **kwargs)
         self.n_nodes += pop.size
@@ -216,12 +224,14 @@ class Network:
             pop.recording = None
             self._built = False
 
-    def initialize(self, pop: Population, **values) -> None:
-        """Set state variables of ``pop`` (PyNN names and units; scalars or arrays)."""
+    def initialize(self, pop: Population, indices=None, **values) -> None:
+        """Set state variables of ``pop`` (PyNN names, units and signs; scalars or arrays), of all
+        its neurons or of those at ``indices``."""
+        where = slice(None) if indices is None else np.asarray(indices, np.int64)
         for name, value in values.items():
             if not pop.is_neuron or name not in pop.group.state:
                 raise ValueError(f"{name!r} is not a state variable here")
-            pop.group.state[name][:] = value
+            pop.group.state[name][where] = _recorded_sign(name) * np.asarray(value, float)
         if pop.is_neuron:
             pop.group._prepared = False
 
@@ -243,12 +253,12 @@ class Network:
 
     # -- compilation ----------------------------------------------------------------------
     def _compile_synapses(self) -> None:
-        """All connections into one CSR table over presynaptic nodes (see :class:`_Synapses`)."""
+        """All connections into one CSR table over presynaptic nodes (see :class:`Synapses`)."""
         parts = list(self._pending)
         if self._synapses is not None:
             parts.append(self._synapses.decompile())
         self._pending = []
-        self._synapses = _Synapses(parts, self.n_nodes, self.n_neurons) if parts else None
+        self._synapses = Synapses(parts, self.n_nodes, self.n_neurons) if parts else None
 
     def synapse_bytes(self) -> int:
         """Bytes held by the compiled connection table."""
@@ -289,6 +299,7 @@ class Network:
                 pop.group.has_input = bool(receiving[sl].any())
                 pop.group.prepare()
         self._neuron_pops = [p for p in self.populations if p.is_neuron]
+        self._receiving = [p for p in self._neuron_pops if p.group.has_input]
         self._arrays = [p for p in self.populations if isinstance(p.source, SpikeArraySource)]
         self._poissons = [p for p in self.populations if isinstance(p.source, PoissonSource)]
         steps_ = [p.source.steps for p in self._arrays]
@@ -341,7 +352,7 @@ class Network:
                 self._deliver(n, fired[0] if len(fired) == 1 else np.concatenate(fired))
             slot = n % length
             if dirty[slot]:
-                for pop in self._neuron_pops:
+                for pop in self._receiving:
                     lo = pop.neuron_offset
                     pop.group.receive(ring[slot, lo:lo + pop.size],
                                       ring[slot, n_neurons + lo:n_neurons + lo + pop.size])
@@ -398,7 +409,10 @@ class Network:
         for name in rec.variables:
             if name != "spikes":
                 value = pop.group.state[name]
-                rec.samples.setdefault(name, []).append(value.copy() if full else value[rec.indices])
+                value = value.copy() if full else value[rec.indices]
+                if _recorded_sign(name) < 0:
+                    np.negative(value, out=value)
+                rec.samples.setdefault(name, []).append(value)
 
     # -- results ---------------------------------------------------------------------------
     def get_recording(self, pop: Population) -> dict:
@@ -428,39 +442,8 @@ class Network:
         return out
 
 
-class _Synapses:
-    """All connections of a network as one CSR table over presynaptic nodes.
-
-    Row ``i`` holds the synapses of node ``i``; per synapse an int32 code
-    ``D * 2N + channel * N + post`` (``D`` the delay in steps, channel 1 = inhibitory;
-    int64 when that overflows) and a float64 weight magnitude: 12 bytes per synapse.
-    Delivery adds ``base * 2N`` to the codes, wraps them once into the ring buffer and
-    scatters the weights with one ``np.add.at``.
-    """
-
-    def __init__(self, parts: list, n_nodes: int, n_neurons: int) -> None:
-        pre, post, w, d, inh = (np.concatenate(x) for x in zip(*parts))
-        self.n_nodes, self.n_neurons, self.width = n_nodes, n_neurons, 2 * n_neurons
-        self.max_delay = int(d.max()) if len(d) else 1
-        self.delays = np.unique(d)
-        self.wrap = (self.max_delay + 1) * self.width
-        code_type = np.int32 if 2 * self.wrap < np.iinfo(np.int32).max else np.int64
-        codes = (d * self.width + inh * n_neurons + post).astype(code_type)
-        order = np.lexsort((codes, pre))               # by presynaptic node, then slot and target
-        self.codes, self.weights = codes[order], np.ascontiguousarray(w[order])
-        self.indptr = np.zeros(n_nodes + 1, np.int64)
-        np.cumsum(np.bincount(pre, minlength=n_nodes), out=self.indptr[1:])
-
-    @property
-    def nbytes(self) -> int:
-        return self.indptr.nbytes + self.codes.nbytes + self.weights.nbytes
-
-    def posts(self) -> np.ndarray:
-        """Postsynaptic neuron index of every synapse."""
-        return (self.codes % self.width) % self.n_neurons
-
-    def decompile(self) -> tuple:
-        """(pre, post, weight, delay, inhibitory) arrays, as :meth:`Network.connect` stores them."""
-        pre = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
-        target = self.codes % self.width
-        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target >= self.n_neurons
+def _recorded_sign(name: str) -> float:
+    """-1 for a state the engine holds as a magnitude but PyNN reports negative (``isyn_inh``,
+    as pyNN.nest's IF_curr_* types record it; see parameters.STATE_VARIABLES)."""
+    state = STATE_BY_NAME.get(name)
+    return -1.0 if state is not None and state.from_nest < 0 else 1.0

@@ -108,7 +108,9 @@ class NeuronGroup:
     state : dict of str to ndarray
         ``v``, ``theta``, ``i_asc1``, ``i_asc2`` and ``isyn_exc``/``isyn_inh`` or
         ``gsyn_exc``/``gsyn_inh`` (PyNN names and units); alpha flavours also hold
-        the derivative states ``d_exc``/``d_inh`` (nA/ms or uS/ms).
+        the derivative states ``d_exc``/``d_inh`` (nA/ms or uS/ms). As in the NESTML
+        models, inhibition is held as a magnitude (>= 0); the network reports
+        ``isyn_inh`` negative, as PyNN does.
     i_stim : ndarray
         Continuous current (nA) from current sources, used in the next step.
     """

@@ -1,4 +1,5 @@
-"""Spike sources and current sources of the numpy reference engine.
+"""What reaches the neurons of the numpy reference engine: spike sources, current sources
+and the connection table (:class:`Synapses`).
 
 Time conventions (measured against NEST 3.10 through pyNN.nest's corrections):
 
@@ -208,3 +209,42 @@ class NoisyCurrentSource(CurrentSource):
             return False
         self.current = rng.normal(self.mean, self.stdev, size=self.n_targets)
         return True
+
+
+class Synapses:
+    """All connections of a network as one CSR table over presynaptic nodes.
+
+    Row ``i`` holds the synapses of node ``i``; per synapse an int32 code
+    ``D * 2N + channel * N + post`` (``D`` the delay in steps, channel 1 = inhibitory;
+    int64 when that overflows) and a float64 weight magnitude: 12 bytes per synapse.
+    Delivery adds ``base * 2N`` to the codes, wraps them once into the ring buffer and
+    scatters the weights with one ``np.add.at``.
+    """
+
+    def __init__(self, parts: list, n_nodes: int, n_neurons: int) -> None:
+        pre, post, w, d, inh = (np.concatenate(x) for x in zip(*parts))
+        self.n_nodes, self.n_neurons, self.width = n_nodes, n_neurons, 2 * n_neurons
+        self.max_delay = int(d.max()) if len(d) else 1
+        self.delays = np.unique(d)
+        self.wrap = (self.max_delay + 1) * self.width
+        code_type = np.int32 if 2 * self.wrap < np.iinfo(np.int32).max else np.int64
+        codes = (d * self.width + inh * n_neurons + post).astype(code_type)
+        order = np.lexsort((codes, pre))               # by presynaptic node, then slot and target
+        self.codes, self.weights = codes[order], np.ascontiguousarray(w[order])
+        self.indptr = np.zeros(n_nodes + 1, np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_nodes), out=self.indptr[1:])
+
+    @property
+    def nbytes(self) -> int:
+        return self.indptr.nbytes + self.codes.nbytes + self.weights.nbytes
+
+    def posts(self) -> np.ndarray:
+        """Postsynaptic neuron index of every synapse."""
+        return (self.codes % self.width) % self.n_neurons
+
+    def decompile(self) -> tuple:
+        """(pre, post, weight, delay, inhibitory) arrays, as :meth:`Network.connect` stores them."""
+        pre = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
+        target = self.codes % self.width
+        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target >= self.n_neurons
+
