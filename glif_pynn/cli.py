@@ -33,6 +33,22 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    sizes = [float(x) for x in args.sizes.split(",")]
+    if args.target == "reference":
+        from glif_pynn.reference.bench import bench_reference, format_report
+        print(f"glif-pynn bench: numpy reference, sizes {args.sizes}, then 10k x 1000 synapses (about a minute)",
+              flush=True)
+        print(format_report(bench_reference(sizes=sizes)))
+    else:
+        from comparisons.performance import run
+        result = run(sizes=sizes, threads=(1,), repeats=args.repeats,
+                     progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
+        for row in result["synaptic"]:
+            print(f"{row['kind']}: {row['bytes_per_synapse']:.1f} bytes per synapse")
+    return 0
+
+
 def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -55,6 +71,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     demo.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
     demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")
     demo.set_defaults(func=_demo)
+    bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
+    bench.add_argument("target", choices=("reference", "nest"), help="the numpy reference or the NEST models")
+    bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
+    bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
+    bench.set_defaults(func=_bench)
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
     compare.add_argument("--output", default="results", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
