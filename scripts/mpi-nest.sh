@@ -28,7 +28,7 @@ step_python_packages() {
     echo "mpi-nest: installing glif-pynn and its Python dependencies into .venv-mpi (without the NEST wheel)"
     grep -v '^nest-simulator' requirements.txt > "$VENV/requirements-no-nest.txt"
     "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r requirements-test.txt mpi4py \
-      || fail "pip install of the Python dependencies failed"
+      >>"$VENV/pip.log" 2>&1 || fail "pip install of the Python dependencies failed (see $VENV/pip.log)"
     "$VENV/bin/pip" install -q --no-deps -e . || fail "pip install -e . failed"
     echo "$want" > "$stamp"
   fi
@@ -73,8 +73,9 @@ cmake -S "$SRC" -B "$VENV/build" -Dwith-mpi=ON -Dwith-openmp=ON -Dwith-python=ON
 
 echo "mpi-nest: [3/4] compiling (progress in percent)"
 jobs=$(nproc)
-make -C "$VENV/build" -j"$jobs" 2>&1 | tee -a "$LOG" | grep --line-buffered -o '^\[ *[0-9]*%\]' | uniq \
-  | awk '{ if ($2+0 >= last + 10 || $2 == "100%]") { print "mpi-nest:   " $0; last = $2+0 } }'
+make -C "$VENV/build" -j"$jobs" 2>&1 | tee -a "$LOG" | grep --line-buffered -o '^\[ *[0-9]*%\]' \
+  | awk '{ gsub(/[^0-9]/, ""); p = $0 + 0; if (p >= last + 10 || (p == 100 && last < 100)) {
+           print "mpi-nest:   " p "% compiled"; fflush(); last = p } }'
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "compilation failed"
 
 echo "mpi-nest: [4/4] installing into .venv-mpi"
