@@ -55,5 +55,8 @@ if sim.rank() == 0:
     offset = {"exc": 0, "inh": exc.size}     # one index across both populations
     pairs = sorted((offset[st.annotations["source_population"]] + int(st.annotations["source_index"]), float(t))
                    for st in spikes for t in st.magnitude)
-    np.savez(f"{prefix}.npz", pairs=np.array(pairs), v=np.asarray(v.magnitude), processes=sim.num_processes())
+    # gathered from several ranks, the columns come in rank order: sort them by cell
+    order = np.argsort(v.array_annotations["channel_index"])
+    np.savez(f"{prefix}.npz", pairs=np.array(pairs), v=np.asarray(v.magnitude)[:, order],
+             channels=np.asarray(v.array_annotations["channel_index"])[order], processes=sim.num_processes())
 sim.end()
