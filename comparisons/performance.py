@@ -97,6 +97,20 @@ def measure_synaptic(kind: str, threads: int, n: int = 10_000, fan_in: int = 100
             "bytes_per_synapse": results[True][1] / (n * fan_in)}
 
 
+def measure_reference(n: int) -> dict:
+    """One process: the numpy reference engine, isolated neurons (see glif_pynn.reference.bench)."""
+    from glif_pynn.reference.bench import bench_reference
+    result = bench_reference(sizes=(n,), t_stop_ms=min(1000.0, max(20.0, UPDATES_PER_RUN / 4 / n * 0.1)),
+                             synapse_cells=0, repeats=1)
+    return {"ns_per_update": result["ns_per_update"][n], "bytes_per_neuron": float("nan")}
+
+
+def measure_reference_synaptic() -> dict:
+    from glif_pynn.reference.bench import bench_reference
+    result = bench_reference(sizes=(), repeats=1)
+    return {"ns_per_event": result["ns_per_event"], "bytes_per_synapse": result["bytes_per_synapse"]}
+
+
 def _in_subprocess(function: str, *args) -> dict:
     code = f"import json; from comparisons.performance import {function} as f; print(json.dumps(f(*{args!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -117,12 +131,20 @@ def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
                 isolated.append(dict(kind=kind, neurons=n, threads=t, **row))
                 if progress:
                     progress(f"isolated {kind}, N={n}, {t} thread(s): {row['ns_per_update']:.1f} ns/update")
+        row = _median([_in_subprocess("measure_reference", n) for _ in range(repeats)])
+        isolated.append(dict(kind="numpy reference", neurons=n, threads=1, **row))
+        if progress:
+            progress(f"isolated numpy reference, N={n}: {row['ns_per_update']:.1f} ns/update")
     synaptic = []
     for kind in ("NESTML GLIF, I_e", "NEST glif_psc, dc_generator"):
         row = _median([_in_subprocess("measure_synaptic", kind, 1) for _ in range(repeats)])
         synaptic.append(dict(kind=kind, threads=1, **row))
         if progress:
             progress(f"synaptic {kind}: {row['ns_per_event']:.1f} ns/event")
+    row = _median([_in_subprocess("measure_reference_synaptic") for _ in range(repeats)])
+    synaptic.append(dict(kind="numpy reference", threads=1, **row))
+    if progress:
+        progress(f"synaptic numpy reference: {row['ns_per_event']:.1f} ns/event")
     return {"isolated": isolated, "synaptic": synaptic}
 
 

@@ -68,6 +68,12 @@ def write_report(results: dict, out: Path) -> Path:
                       ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_psc", "spikes glif_psc", "d"),
                       ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", "max |dt| (ms)", ".3g"),
                       ("v_rmse_mV", "V RMSE (mV)", ".3g")]), ""]
+    if "agreement_reference" in results:
+        lines += ["## NESTML model (pyNN.nest) vs numpy reference (glif_pynn.reference), same PyNN script", "",
+                  _table(results["agreement_reference"], [
+                      ("cell_type", "cell type", "s"), ("protocol", "protocol", "s"),
+                      ("spikes_nest", "spikes NEST", "d"), ("spikes_reference", "spikes reference", "d"),
+                      ("same_spike_steps", "same spike steps", ""), ("max_abs_dv_mV", "max |dV| (mV)", ".2e")]), ""]
     if "convergence" in results:
         rows = results["convergence"]
         lines += ["## Convergence as h shrinks", "", "![convergence](convergence.png)", "",
@@ -100,16 +106,17 @@ def write_report(results: dict, out: Path) -> Path:
 
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None) -> Path:
     """Run every study and write results/ (``quick``: smaller sizes, one repeat)."""
-    from comparisons import agreement_glif_psc, convergence, performance
+    from comparisons import agreement_glif_psc, agreement_reference, convergence, performance
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
     steps = [("agreement with glif_psc", lambda: agreement_glif_psc.run(progress=None)),
+             ("agreement with the numpy reference", lambda: agreement_reference.run(progress=None)),
              ("convergence", lambda: convergence.run(progress=None)),
              ("performance", lambda: performance.run(
                  sizes=(1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6), threads=(1,) if quick else (1, 2),
                  repeats=1 if quick else 3, progress=say))]
-    keys = ["agreement_glif_psc", "convergence", "performance"]
+    keys = ["agreement_glif_psc", "agreement_reference", "convergence", "performance"]
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         say(f"[{i}/{len(steps)}] {title}")
         started = time.monotonic()
