@@ -77,7 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
     bench.set_defaults(func=_bench)
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
-    compare.add_argument("--output", default="results", help="report directory (default: %(default)s)")
+    compare.add_argument("--output", default="comparisons/report", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
     compare.set_defaults(func=_compare)
     args = parser.parse_args(argv)
