@@ -35,6 +35,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     sizes = [float(x) for x in args.sizes.split(",")]
+    if args.target == "scale":
+        import json
+        from comparisons.scale import run as run_scale
+        rows = run_scale(t_sim=args.duration, progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
+        print(json.dumps(rows, indent=1))
+        return 0
     if args.target == "reference":
         from glif_pynn.reference.bench import bench_reference, format_report
         print(f"glif-pynn bench: numpy reference, sizes {args.sizes}, then 10k x 1000 synapses (about a minute)",
@@ -72,7 +78,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")
     demo.set_defaults(func=_demo)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest"), help="the numpy reference or the NEST models")
+    bench.add_argument("target", choices=("reference", "nest", "scale"),
+                       help="the numpy reference, the NEST models, or large networks on 1-2 threads and 2 MPI ranks")
+    bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
     bench.set_defaults(func=_bench)
