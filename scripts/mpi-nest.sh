@@ -73,10 +73,15 @@ cmake -S "$SRC" -B "$VENV/build" -Dwith-mpi=ON -Dwith-openmp=ON -Dwith-python=ON
 
 echo "mpi-nest: [3/4] compiling (progress in percent)"
 jobs=$(nproc)
-make -C "$VENV/build" -j"$jobs" 2>&1 | tee -a "$LOG" | grep --line-buffered -o '^\[ *[0-9]*%\]' \
-  | awk '{ gsub(/[^0-9]/, ""); p = $0 + 0; if (p >= last + 10 || (p == 100 && last < 100)) {
-           print "mpi-nest:   " p "% compiled"; fflush(); last = p } }'
-[ "${PIPESTATUS[0]}" -eq 0 ] || fail "compilation failed"
+if ! make -C "$VENV/build" -j"$jobs" 2>&1 | tee -a "$LOG" | grep --line-buffered -o '^\[ *[0-9]*%\]' \
+  | { last=0; while IFS= read -r line; do   # a shell loop: mawk would buffer its input
+        p=${line//[^0-9]/}; p=$((10#${p:-0}))
+        if [ "$p" -ge $((last + 10)) ] || { [ "$p" -eq 100 ] && [ "$last" -lt 100 ]; }; then
+          echo "mpi-nest:   $p% compiled"; last=$p
+        fi
+      done; }; then
+  fail "compilation failed"
+fi
 
 echo "mpi-nest: [4/4] installing into .venv-mpi"
 make -C "$VENV/build" install >>"$LOG" 2>&1 || fail "make install failed"
