@@ -35,7 +35,7 @@ from glif_pynn.toolchain import NestToolchain, check_prerequisites, detect_toolc
 
 MODULE_NAME = "glifmodule"
 #: Bumped whenever this recipe changes in a way that changes the binary.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "nestml_models"
 MODEL_NAMES = ("glif_psc_exp_neuron", "glif_psc_alpha_neuron", "glif_cond_exp_neuron", "glif_cond_alpha_neuron")
 
@@ -215,6 +215,8 @@ def _build_into(entry: CachedModule, toolchain: NestToolchain, model_dir: Path, 
             result = staging / "result"
             result.mkdir()
             shutil.copy2(built, result / f"{MODULE_NAME}.so")
+            # the generated C++ stays beside the module, for reading and profiling
+            shutil.copytree(work / "src", result / "src")
             manifest = {"key": entry.key, "sha256": _file_sha256(result / f"{MODULE_NAME}.so"),
                         "nest_version": toolchain.nest_version, "nestml_version": _nestml_version(),
                         "toolchain": toolchain.description, "built": time.strftime("%Y-%m-%dT%H:%M:%S")}
