@@ -199,7 +199,8 @@ def _spike_lists(values, size: int) -> list:
 
 def _engine_source(celltype, params: dict, size: int):
     if isinstance(celltype, SpikeSourceArray):
-        return _sources.SpikeArraySource(_spike_lists(params["spike_times"], size), state.dt)
+        # emitted in pyNN.nest's steps (spike_generator at t - min_delay + parrot neuron)
+        return _sources.SpikeArraySource(_spike_lists(params["spike_times"], size), state.dt, state.min_delay)
     if isinstance(celltype, SpikeSourcePoisson):
         return _sources.PoissonSource(size, state.dt, params["rate"], params["start"], params["duration"])
     _unsupported(f"the cell type {type(celltype).__name__}")

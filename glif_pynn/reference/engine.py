@@ -121,9 +121,14 @@ class Network:
         self.n_neurons += pop.size
         return pop
 
-    def create_spike_source_array(self, spike_times: Sequence[Sequence[float]]) -> Population:
-        """One spike source per entry of ``spike_times`` (ms; each spike stamped ``ceil(t / dt) dt``)."""
-        return self._add(len(spike_times), source=SpikeArraySource(spike_times, self.dt))
+    def create_spike_source_array(self, spike_times: Sequence[Sequence[float]],
+                                  min_delay: Optional[float] = None) -> Population:
+        """One spike source per entry of ``spike_times`` (ms; each spike stamped ``ceil(t / dt) dt``).
+
+        With ``min_delay`` (ms) the spikes are emitted as pyNN.nest's SpikeSourceArray emits
+        them (shifted by ``-min_delay``, stamped by NEST, relayed by a parrot neuron; see
+        :func:`~glif_pynn.reference.sources.spike_steps`) and recorded at the requested times."""
+        return self._add(len(spike_times), source=SpikeArraySource(spike_times, self.dt, min_delay))
 
     def create_poisson_source(self, n: int, rate=1.0, start=0.0, duration=math.inf) -> Population:
         """``n`` Poisson sources (rate in Hz, start and duration in ms), drawn from the network's RNG."""
@@ -427,7 +432,9 @@ class Network:
                 src = pop.source
                 done = (src.steps < self.step_index) & (src.steps >= rec.first_step)
                 order = np.argsort(src.steps[done], kind="stable")
-                ids, times = src.ids[done][order], self.time_of(src.steps[done][order] + 1)
+                ids = src.ids[done][order]
+                times = src.times[done][order] if src.min_delay is not None \
+                    else self.time_of(src.steps[done][order] + 1)
                 keep = np.isin(ids, rec.indices)
                 out["spikes"] = (ids[keep], times[keep])
             elif name == "spikes":

@@ -5,7 +5,14 @@ Time conventions (measured against NEST 3.10 through pyNN.nest's corrections):
 
 * A spike source spike at time ``t`` is emitted in the step that ends at ``t``
   (step ``k - 1`` for ``t = k dt``; off-grid times go to the step that contains
-  them, as NEST's precise spike_generator + parrot neuron do) and is stamped ``k dt``.
+  them) and is stamped ``k dt``: a NEST spike_generator's convention.
+* pyNN.nest's SpikeSourceArray is not quite that. It hands ``t - min_delay`` (a float
+  subtraction) to a precise spike_generator, which rounds it *up* to the grid with
+  ``Time::ms_stamp``, and relays it through a parrot neuron over ``min_delay``. When
+  ``t - min_delay`` lands above a grid point by rounding (``65.9 - 0.1 = 65.80000000000001``;
+  with dt = min_delay = 0.1 ms, 26 of the grid times up to 1 s: 4.4 and 64.4, 64.9, ... 76.4)
+  the spike is emitted one step late. With ``min_delay`` given, :func:`spike_steps`
+  reproduces that bit for bit (:func:`nest_stamp_steps`); the PyNN backend always gives it.
 * A current source's value at time ``t = n dt`` is the current the neurons
   integrate over step ``n``, the interval ``(n dt, (n + 1) dt]``: a DC source with
   ``start = 5`` first changes ``V(5 + dt)``. This is pyNN.nest's behaviour, whose
@@ -23,8 +30,31 @@ import numpy as np
 from glif_pynn.reference.neurons import steps
 
 
-def spike_steps(times, dt: float) -> np.ndarray:
+#: NEST's default time base: tics per ms (``TICS_PER_MS_DEFAULT``; pyNN.nest keeps it).
+NEST_TICS_PER_MS = 1000.0
+
+
+def nest_stamp_steps(times, dt: float) -> np.ndarray:
+    """NEST's ``Time::ms_stamp(t)`` in steps: the first grid point ``>= t``, computed as
+    ``Time::fromstamp`` does (truncate to tics, down to the step, up one step if that lies
+    below ``t``), so that a time one ulp above a grid point goes to the next step."""
+    tics_per_step = int(math.floor(NEST_TICS_PER_MS * dt + 0.5))
+    inv, ms_per_step = 1.0 / tics_per_step, tics_per_step / NEST_TICS_PER_MS
+    t = np.asarray(times, dtype=float)
+    n = np.trunc(t * NEST_TICS_PER_MS).astype(np.int64)
+    n -= np.fmod(n, tics_per_step)
+    n += np.where(n * inv * ms_per_step < t, tics_per_step, 0)
+    return n // tics_per_step
+
+
+def spike_steps(times, dt: float, min_delay: Optional[float] = None) -> np.ndarray:
     """Emission steps of spikes at ``times`` (ms): the step ``k - 1`` that ends at ``k dt >= t``.
+
+    With ``min_delay`` (ms), the steps of pyNN.nest's SpikeSourceArray: the spike_generator
+    gets ``t - min_delay``, stamps it with ``Time::ms_stamp`` (:func:`nest_stamp_steps`), and
+    its parrot neuron re-emits it ``min_delay`` later. Times ``t <= min_delay``, which
+    pyNN.nest cannot deliver (NEST rejects ``t == min_delay`` and drops earlier ones), keep
+    the plain convention.
 
     Raises
     ------
@@ -34,17 +64,33 @@ def spike_steps(times, dt: float) -> np.ndarray:
     times = np.asarray(times, dtype=float).ravel()
     if np.any(times <= 0) or not np.all(np.isfinite(times)):
         raise ValueError("spike times must be finite and > 0 ms (a spike is emitted at the end of a step)")
-    return np.ceil(times / dt - 1e-9).astype(np.int64) - 1
+    plain = np.ceil(times / dt - 1e-9).astype(np.int64) - 1
+    if min_delay is None:
+        return plain
+    # the min_delay that pyNN.nest subtracts: NEST's own, a whole number of tics
+    delay_tics = int(math.floor(float(min_delay) * NEST_TICS_PER_MS + 0.5))
+    delay_ms = delay_tics * (1.0 / NEST_TICS_PER_MS)
+    delay_steps = delay_tics // int(math.floor(NEST_TICS_PER_MS * dt + 0.5))
+    shifted = times - delay_ms
+    return np.where(shifted > 0, nest_stamp_steps(shifted, dt) + delay_steps - 1, plain)
 
 
 class SpikeArraySource:
-    """``n`` spike sources, each with its own array of spike times (ms)."""
+    """``n`` spike sources, each with its own array of spike times (ms).
 
-    def __init__(self, spike_times: Sequence[Sequence[float]], dt: float) -> None:
-        self.n = len(spike_times)
-        step_lists = [spike_steps(t, dt) if len(t) else np.zeros(0, np.int64) for t in spike_times]
+    ``min_delay`` (ms): emit the spikes in the steps pyNN.nest's SpikeSourceArray does
+    (:func:`spike_steps`) and report them at the requested times, as pyNN.nest records them.
+    Without it: a plain NEST spike_generator's steps, reported at their stamps.
+    """
+
+    def __init__(self, spike_times: Sequence[Sequence[float]], dt: float,
+                 min_delay: Optional[float] = None) -> None:
+        self.n, self.min_delay = len(spike_times), min_delay
+        step_lists = [spike_steps(t, dt, min_delay) if len(t) else np.zeros(0, np.int64) for t in spike_times]
         self.steps = np.concatenate(step_lists) if step_lists else np.zeros(0, np.int64)
         self.ids = np.repeat(np.arange(self.n), [len(s) for s in step_lists])
+        self.times = np.concatenate([np.asarray(t, float).ravel() for t in spike_times]) if self.n \
+            else np.zeros(0)
 
 
 class PoissonSource:
