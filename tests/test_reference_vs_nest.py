@@ -261,3 +261,26 @@ def test_spike_source_array_min_delay_shift_regression_one_step_late():
     np.testing.assert_allclose(ours["v"], theirs["v"], rtol=0, atol=1e-9, err_msg="v")
     np.testing.assert_allclose(ours["source"], theirs["source"], rtol=0, atol=1e-9,
                                err_msg="source spikes recorded at the requested times")
+
+
+@pytest.mark.parametrize("start", [0.0, 0.1, 0.2, 0.5])
+def test_current_source_from_t0_regression_first_steps_lost_in_pyNN_nest(start):
+    """pyNN.nest cannot deliver a current before step min_delay/dt + 1: a DCSource (and a
+    StepCurrentSource) starting at t <= 0.2 ms first acts in step 2; the reference does the same."""
+    import pyNN.nest as nest_sim
+
+    import glif_pynn.nest as nest_cells
+    import glif_pynn.reference as ref_sim
+    traces = []
+    for sim, cells in ((nest_sim, nest_cells), (ref_sim, ref_sim)):
+        sim.setup(timestep=0.1, min_delay=0.1)
+        pop = sim.Population(2, cells.GLIF_curr_exp())
+        sim.DCSource(amplitude=0.3, start=start, stop=1.0).inject_into(pop[0:1])
+        sim.StepCurrentSource(times=[start, 1.0], amplitudes=[0.2, 0.0]).inject_into(pop[1:2])
+        pop.record("v")
+        sim.run(3.0)
+        traces.append(pop.get_data().segments[0].analogsignals[0].magnitude.copy())
+        sim.end()
+    nest_v, ref_v = traces
+    assert np.ptp(nest_v[:, 0]) > 0.5 and np.ptp(nest_v[:, 1]) > 0.3, "non-trivial: both currents act"
+    np.testing.assert_allclose(ref_v, nest_v, rtol=0, atol=1e-9, err_msg=f"start = {start} ms")

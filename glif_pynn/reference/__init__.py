@@ -34,6 +34,7 @@ from pyNN.standardmodels import synapses as _synapses
 
 from glif_pynn import standardmodels as _glif
 from glif_pynn.reference import engine as _engine, sources as _sources
+from glif_pynn.reference.neurons import steps as _engine_steps
 
 name = "glif_pynn.reference"
 
@@ -159,6 +160,9 @@ class _CurrentSource:
             by_parent.setdefault(cell.parent, []).append(cell.parent.id_to_index(cell))
         for parent, indices in by_parent.items():
             source = self._engine_source()
+            # as pyNN.nest: its devices start min_delay early and reach the cells over min_delay,
+            # and cannot start before t = 0, so nothing arrives before step min_delay / dt + 1
+            source.first_step = int(_engine_steps(state.min_delay, state.dt)) + 1
             state.network.inject(source, parent._engine, indices)
             self._injected.append(source)
 

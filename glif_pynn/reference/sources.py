@@ -17,8 +17,10 @@ Time conventions (measured against NEST 3.10 through pyNN.nest's corrections):
   integrate over step ``n``, the interval ``(n dt, (n + 1) dt]``: a DC source with
   ``start = 5`` first changes ``V(5 + dt)``. This is pyNN.nest's behaviour, whose
   NEST devices are started one ``min_delay`` early and connected with delay
-  ``min_delay`` (one exception: NEST cannot inject anything into step 0, so a
-  pyNN.nest source starting at ``t = 0`` first acts in step 1; here in step 0).
+  ``min_delay`` (one exception: a NEST device cannot start before t = 0, so nothing
+  reaches the neurons before step ``min_delay / dt + 1``: a pyNN.nest source starting
+  at ``t = 0`` with ``min_delay = dt`` first acts in step 2). ``first_step`` holds that
+  bound; the PyNN backend sets it, the engine alone defaults to 0.
 """
 from __future__ import annotations
 
@@ -155,6 +157,7 @@ class CurrentSource:
         self.start, self.stop = float(start), float(stop)
         self.current = 0.0
         self.n_targets = 0
+        self.first_step = 0      # no current before this step (pyNN.nest: min_delay / dt + 1)
 
     def bind(self, dt: float, n_targets: int) -> None:
         self.dt, self.n_targets = dt, n_targets
@@ -162,7 +165,7 @@ class CurrentSource:
         self.off = int(steps(self.stop, dt)) if math.isfinite(self.stop) else 2 ** 62
 
     def active(self, step: int) -> bool:
-        return self.on <= step < self.off
+        return max(self.on, self.first_step) <= step < self.off
 
     def update(self, step: int, rng: np.random.Generator) -> bool:
         """Set ``current`` for ``step``; return True when it changed."""
@@ -194,7 +197,7 @@ class StepCurrentSource(CurrentSource):
     def bind(self, dt, n_targets):
         super().bind(dt, n_targets)
         self.change_steps = steps(self.times, dt)
-        self._changes = set(self.change_steps.tolist())
+        self._changes = set(self.change_steps.tolist()) | {self.first_step}
         self._last = None
 
     def update(self, step, rng):
@@ -203,7 +206,7 @@ class StepCurrentSource(CurrentSource):
             return False          # between change points: nothing to look up
         self._last = step
         k = int(np.searchsorted(self.change_steps, step, side="right")) - 1
-        new = float(self.amplitudes[k]) if k >= 0 else 0.0
+        new = float(self.amplitudes[k]) if k >= 0 and step >= self.first_step else 0.0
         changed, self.current = new != self.current, new
         return changed
 
