@@ -104,8 +104,10 @@ def write_report(results: dict, out: Path) -> Path:
     return path
 
 
-def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None) -> Path:
-    """Run every study and write results/ (``quick``: smaller sizes, one repeat)."""
+def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,
+            sizes: Optional[tuple] = None) -> Path:
+    """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
+    ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
     from comparisons import agreement_glif_psc, agreement_reference, convergence, performance
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
@@ -114,7 +116,7 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
              ("agreement with the numpy reference", lambda: agreement_reference.run(progress=None)),
              ("convergence", lambda: convergence.run(progress=None)),
              ("performance", lambda: performance.run(
-                 sizes=(1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6), threads=(1,) if quick else (1, 2),
+                 sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
                  repeats=1 if quick else 3, progress=say))]
     keys = ["agreement_glif_psc", "agreement_reference", "convergence", "performance"]
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):

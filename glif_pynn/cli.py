@@ -59,7 +59,8 @@ def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from comparisons.report import run_all
-    path = run_all(Path(args.output), quick=args.quick,
+    sizes = tuple(float(x) for x in args.sizes.split(",")) if args.sizes else None
+    path = run_all(Path(args.output), quick=args.quick, sizes=sizes,
                    progress=lambda line: print(f"glif-pynn compare: {line}", flush=True))
     print(f"glif-pynn: report written to {path}")
     return 0
@@ -87,6 +88,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
     compare.add_argument("--output", default="comparisons/report", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
+    compare.add_argument("--sizes", default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
     compare.set_defaults(func=_compare)
     args = parser.parse_args(argv)
     return args.func(args)
