@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
+from comparisons.agreement_glif_psc import run_pair
 from glif_pynn.convert import from_nest_glif, to_nest_glif
-from glif_pynn.parameters import default_parameters, nest_values
+from glif_pynn.parameters import default_parameters
 
-nest = pytest.importorskip("nest")
-import glif_pynn.nest as glif_nest  # noqa: E402
+pytest.importorskip("nest")
 
 
 def test_round_trip_is_exact():
@@ -29,22 +29,15 @@ def test_glif5_is_refused_with_the_reason():
         from_nest_glif({"adapting_threshold": True})
 
 
-def spike_times_of_both(params, t_stop=1000.0, resolution=0.1):
-    nest.ResetKernel()
-    nest.verbosity = nest.VerbosityLevel.ERROR
-    nest.resolution = resolution
-    glif_nest.install()
-    ours = nest.Create("glif_psc_alpha_neuron", params=dict(nest_values(params), V_m=params["v_rest"]))
-    theirs = nest.Create("glif_psc", params=to_nest_glif(params))
-    step = nest.Create("step_current_generator", params={
-        "amplitude_times": [50.0, 400.0, 700.0], "amplitude_values": [350.0, 500.0, 280.0]})
-    recorders = []
-    for neuron in (ours, theirs):
-        nest.Connect(step, neuron)
-        recorders.append(nest.Create("spike_recorder"))
-        nest.Connect(neuron, recorders[-1])
-    nest.Simulate(t_stop)
-    return [r.events["times"] for r in recorders]
+def steps_protocol():
+    return [("step_current_generator", {"amplitude_times": [50.0, 400.0, 700.0],
+                                        "amplitude_values": [350.0, 500.0, 280.0]}, None)]
+
+
+def spike_times_of_both(params, resolution=0.1):
+    """1 s of the same current steps into the NESTML model and glif_psc(to_nest_glif(params))."""
+    ours, theirs, _, _ = run_pair(params, steps_protocol, resolution)
+    return ours, theirs
 
 
 def test_glif2_with_refractory_jumps_maps_exactly():
