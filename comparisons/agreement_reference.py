@@ -41,7 +41,7 @@ def _single(sim, cells, cell_type, protocol):
             source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
             sim.Projection(source, neuron, sim.AllToAllConnector(), sim.StaticSynapse(weight=weight, delay=1.0),
                            receptor_type=receptor)
-        # not from t = 0: pyNN.nest cannot start a current before the first step (README)
+        # from 50 ms, away from pyNN.nest's lost first steps (README), which the reference reproduces
         sim.DCSource(amplitude=0.15, start=50.0).inject_into(neuron)
     neuron.record(["spikes", "v"])
     sim.run(DURATION)
