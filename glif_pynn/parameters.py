@@ -84,6 +84,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("delta_v", "mV", -18.51, "voltage_reset_add", -1.0, "voltage subtracted at reset", plausible=1e3),
     Parameter("b_theta", "1/ms", 0.009, "th_spike_decay", 1.0, "decay rate of the spike-induced threshold", **_POS),
     Parameter("delta_theta", "mV", 0.37, "th_spike_add", 1.0, "jump of the spike-induced threshold", plausible=1e3),
+    Parameter("a_theta_v", "1/ms", 0.0, "th_voltage_index", 1.0,
+              "coupling of the voltage-dependent threshold theta_v to V - v_rest (GLIF5; 0: off)", plausible=1e3),
+    Parameter("b_theta_v", "1/ms", 0.09, "th_voltage_decay", 1.0, "decay rate of the voltage-dependent threshold",
+              plausible=1e3, **_POS),
     Parameter("tau_syn_E", "ms", 2.0, "tau_syn_exc", 1.0, "excitatory synaptic time constant", plausible=1e5, **_POS),
     Parameter("tau_syn_I", "ms", 2.0, "tau_syn_inh", 1.0, "inhibitory synaptic time constant", plausible=1e5, **_POS),
     Parameter("e_rev_E", "mV", 0.0, "E_rev_exc", 1.0, "excitatory reversal potential", plausible=1e3,
@@ -109,6 +113,7 @@ class StateVariable:
 STATE_VARIABLES: tuple[StateVariable, ...] = (
     StateVariable("v", "mV", "V_m", 1.0, "v_rest"),
     StateVariable("theta", "mV", "theta_s", 1.0, None),
+    StateVariable("theta_v", "mV", "theta_v", 1.0, None),
     StateVariable("i_asc1", "nA", "I_asc1", 1e-3, None),
     StateVariable("i_asc2", "nA", "I_asc2", 1e-3, None),
     StateVariable("isyn_exc", "nA", "I_syn_exc", 1e-3, None, (CURRENT,)),

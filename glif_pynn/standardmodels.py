@@ -9,10 +9,11 @@ Model (DESIGN §1; the source document's equations, j = 1, 2)::
     I_j'     = -k_j I_j
     V'       = (I_e + I_stim + I_syn + I_1 + I_2 - G (V - E_L)) / C      with G = cm / tau_m
     Theta_s' = -b_s Theta_s
+    theta_v' = a_theta_v (V - v_rest) - b_theta_v theta_v          (GLIF5; a_theta_v = 0: off)
 
-A spike is emitted when ``V > v_thresh + Theta_s``; then ``I_j <- f_j I_j + delta_j``,
-``V <- v_rest + f_v (V - v_rest) - delta_v``, ``Theta_s <- Theta_s + delta_theta``, and V is
-held for ``round(tau_refrac / dt)`` steps (default 0).
+A spike is emitted when ``V > v_thresh + Theta_s + theta_v``; then ``I_j <- f_j I_j + delta_j``,
+``V <- v_rest + f_v (V - v_rest) - delta_v``, ``Theta_s <- Theta_s + delta_theta``, and V and
+theta_v are held for ``round(tau_refrac / dt)`` steps (default 0).
 
 Validation
 ----------
