@@ -33,6 +33,48 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _allen(args: argparse.Namespace) -> int:
+    """One Allen Cell Types Database GLIF model (or NEST glif_psc dictionary) under a current step."""
+    import warnings
+
+    from glif_pynn.allen import describe_config
+    from glif_pynn.step_response import plot_step, run_step
+
+    def say(line: str) -> None:
+        print(f"glif-pynn allen: {line}", flush=True)
+
+    say(f"loading {args.config}")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            config = describe_config(args.config, args.cell_type)
+    except (OSError, ValueError) as err:
+        print(f"glif-pynn allen: {err}", file=sys.stderr)
+        return 1
+    for warning in caught:
+        say(f"warning: {warning.message}")
+    print(config.summary(), flush=True)
+    dt = args.dt if args.dt is not None else (config.dt or 0.1)
+    result = run_step(config.cell_type, config.parameters, args.step, backend=args.backend,
+                      duration=args.duration, dt=dt, progress=say)
+    print(f"{config.level_text} on {args.backend}, {args.step:g} nA from {result.start:g} to {result.stop:g} ms: "
+          f"{len(result.spikes)} spikes, {result.rate:.2f} Hz during the step", flush=True)
+    print("spike times (ms):", " ".join(f"{s:.2f}" for s in result.spikes), flush=True)
+    ident = f" {config.model_id}" if config.model_id else ""
+    path = plot_step(result, args.output, title=f"{config.source}{ident}: {config.level_text}, {args.step:g} nA "
+                                                f"({args.backend})")
+    say(f"figure: {path}")
+    return 0
+
+
+def _current(text: str) -> float:
+    from glif_pynn.step_response import parse_current
+    try:
+        return parse_current(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
 def _bench(args: argparse.Namespace) -> int:
     sizes = [float(x) for x in args.sizes.split(",")]
     if args.target == "scale":
@@ -78,6 +120,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     demo.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
     demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")
     demo.set_defaults(func=_demo)
+    allen = commands.add_parser("allen", help="an Allen Cell Types GLIF model (neuron_config) under a current step")
+    allen.add_argument("config", help="Allen neuron_config JSON (GLIF 1-5) or a NEST glif_psc parameter JSON")
+    allen.add_argument("--step", type=_current, default="0.2nA",
+                       help="step amplitude: 0.2nA, 200pA or 0.2 (nA) (default: 0.2nA)")
+    allen.add_argument("--backend", choices=("nest", "reference"), default="nest", help="default: %(default)s")
+    allen.add_argument("--duration", type=float, default=1000.0,
+                       help="simulated time in ms; the step is on from s = min(100 ms, duration / 10) to s "
+                            "before the end (default: %(default)s)")
+    allen.add_argument("--dt", type=float, default=None,
+                       help="time step in ms (default: the Allen fit's dt, 0.05 ms; 0.1 ms for a NEST dictionary)")
+    allen.add_argument("--cell-type", default=None,
+                       choices=("GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha"),
+                       help="PyNN cell type (default: GLIF_curr_exp for an Allen configuration, the alpha-shaped "
+                            "type for a NEST glif_psc/glif_cond one)")
+    allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
+    allen.set_defaults(func=_allen)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
     bench.add_argument("target", choices=("reference", "nest", "scale"),
                        help="the numpy reference, the NEST models, or large networks on 1-2 threads and 2 MPI ranks")

@@ -10,10 +10,16 @@ ways a converter can partly absorb (see the README, "Differences from glif_psc")
   values agree when ``dI_j(ours) = dI_j(NEST) exp(k_j t_ref)`` and
   ``dTheta_s(ours) = dTheta_s(NEST) exp(b_s t_ref)``. GLIF1/3 reset to ``V_reset``:
   ``f_v = 0`` and ``delta_v = E_L - V_reset``.
+* **GLIF5** (``adapting_threshold``): the voltage-dependent threshold component
+  ``theta_v' = a_theta_v (V - E_L) - b_theta_v theta_v`` is held with V during the
+  refractory period in both models, so ``th_voltage_index`` and ``th_voltage_decay``
+  (1/ms) are ``a_theta_v`` and ``b_theta_v`` unchanged. NEST accepts
+  ``adapting_threshold`` only together with ``spike_dependent_threshold`` and
+  ``after_spike_currents`` (its GLIF5); :func:`to_nest_glif` sets all three when
+  ``a_theta_v`` is non-zero (with zero jumps these mechanisms change nothing).
 * **Not mappable, to be quantified.** NEST resets V from the voltage at the start of the
   crossing step (this package: at the crossing); NEST integrates V with the input and
-  the mean after-spike current held constant over the step (O(h^2)); GLIF5's
-  voltage-dependent threshold has no counterpart yet.
+  the mean after-spike current held constant over the step (O(h^2)).
 
 Both directions use PyNN names and units (nA, nF, uS, mV, ms) on this package's side
 and NEST's names and units (pA, pF, nS, mV, ms) on NEST's side. ``t_ref`` should be a
@@ -29,6 +35,8 @@ from glif_pynn.parameters import BY_NAME, validate
 #: glif_psc keys with a direct counterpart: NEST name -> (PyNN name, factor NEST -> PyNN).
 _DIRECT = {"C_m": ("cm", 1e-3), "E_L": ("v_rest", 1.0), "V_th": ("v_thresh", 1.0), "t_ref": ("tau_refrac", 1.0),
            "th_spike_decay": ("b_theta", 1.0), "voltage_reset_fraction": ("f_v", 1.0)}
+#: glif_psc's own defaults of the GLIF5 parameters (1/ms), used when a GLIF5 dictionary lacks them.
+_NEST_TH_VOLTAGE_DEFAULTS = {"th_voltage_index": 0.005, "th_voltage_decay": 0.09}
 
 
 def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict:
@@ -37,7 +45,10 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
     The GLIF level follows from the values: after-spike currents are switched on when
     either jump is non-zero, the spike-dependent threshold (with NEST's voltage reset
     rule) when ``delta_theta`` or ``f_v`` is non-zero; otherwise V resets to
-    ``V_reset = v_rest - delta_v``.
+    ``V_reset = v_rest - delta_v``. A non-zero ``a_theta_v`` makes it GLIF5:
+    ``adapting_threshold`` with ``th_voltage_index = a_theta_v`` and
+    ``th_voltage_decay = b_theta_v``, and (as NEST requires) the spike-dependent
+    threshold and the after-spike currents switched on too.
 
     Raises
     ------
@@ -52,17 +63,20 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
         raise ValueError(f"i_offset = {p['i_offset']:g} nA has no counterpart in glif_psc (it has no I_e): "
                          "connect a dc_generator of that amplitude to both models instead")
     t_ref = p["tau_refrac"]
-    asc = p["delta_asc1"] != 0 or p["delta_asc2"] != 0
-    sdt = p["delta_theta"] != 0 or p["f_v"] != 0
+    adapting = p["a_theta_v"] != 0
+    asc = p["delta_asc1"] != 0 or p["delta_asc2"] != 0 or adapting
+    sdt = p["delta_theta"] != 0 or p["f_v"] != 0 or adapting
     nest = {"C_m": p["cm"] * 1e3, "g": p["cm"] / p["tau_m"] * 1e3, "E_L": p["v_rest"], "V_th": p["v_thresh"],
             "t_ref": t_ref, "V_m": p["v_rest"], "after_spike_currents": asc, "spike_dependent_threshold": sdt,
-            "adapting_threshold": False, "asc_decay": [p["k_asc1"], p["k_asc2"]],
+            "adapting_threshold": adapting, "th_voltage_index": p["a_theta_v"], "th_voltage_decay": p["b_theta_v"],
+            "asc_decay": [p["k_asc1"], p["k_asc2"]],
             "asc_r": [p["f_asc1"], p["f_asc2"]], "th_spike_decay": p["b_theta"],
             "asc_amps": [p[f"delta_asc{j}"] * 1e3 * math.exp(-p[f"k_asc{j}"] * t_ref) for j in (1, 2)],
             "th_spike_add": p["delta_theta"] * math.exp(-p["b_theta"] * t_ref),
             "voltage_reset_fraction": p["f_v"], "voltage_reset_add": -p["delta_v"],
             "V_reset": p["v_rest"] - p["delta_v"]}
-    if conductance:
+    if conductance:   # glif_cond names the membrane conductance g_m (its g is the synaptic state)
+        nest["g_m"] = nest.pop("g")
         nest.update(tau_syn=[p["tau_syn_E"], p["tau_syn_I"]], E_rev=[p["e_rev_E"], p["e_rev_I"]])
     else:
         nest["tau_syn"] = [p["tau_syn_E"], p["tau_syn_I"]]
@@ -73,22 +87,22 @@ def from_nest_glif(nest: Mapping[str, object]) -> dict:
     """PyNN GLIF parameters equivalent to a NEST ``glif_psc`` / ``glif_cond`` dictionary.
 
     Missing keys take NEST's defaults as this package knows them (the table's
-    defaults). The synaptic time constants map from the first two receptor ports
-    (port 1 excitatory, port 2 inhibitory; a single port serves both).
+    defaults; for GLIF5, glif_psc's own ``th_voltage_index`` = 0.005 and
+    ``th_voltage_decay`` = 0.09 1/ms). The synaptic time constants map from the first two
+    receptor ports (port 1 excitatory, port 2 inhibitory; a single port serves both).
+    Without ``adapting_threshold``, ``a_theta_v`` is 0 (no voltage-dependent threshold) and
+    ``b_theta_v`` is ``th_voltage_decay`` when positive, else the table's default.
 
     Raises
     ------
     ValueError
-        For GLIF5 (``adapting_threshold``): the voltage-dependent threshold is not
-        modelled here yet, and dropping it silently would change the neuron.
+        For values that are invalid here (see :func:`glif_pynn.parameters.validate`).
     """
-    if nest.get("adapting_threshold", False):
-        raise ValueError("glif_psc with adapting_threshold=True (GLIF5) has a voltage-dependent threshold "
-                         "component that this model does not have yet; convert a GLIF1-4 configuration")
     out = {pynn: float(nest[key]) * factor for key, (pynn, factor) in _DIRECT.items() if key in nest}
     out.setdefault("cm", BY_NAME["cm"].default)
-    if "g" in nest:
-        out["tau_m"] = out["cm"] * 1e3 / float(nest["g"])
+    leak = "g_m" if "g_m" in nest else "g"      # glif_cond: g_m; glif_psc: g
+    if leak in nest:
+        out["tau_m"] = out["cm"] * 1e3 / float(nest[leak])
     t_ref = out.get("tau_refrac", 0.0)
     e_l = out.get("v_rest", BY_NAME["v_rest"].default)
     decay = list(nest.get("asc_decay", [BY_NAME["k_asc1"].default, BY_NAME["k_asc2"].default]))
@@ -107,6 +121,12 @@ def from_nest_glif(nest: Mapping[str, object]) -> dict:
         out["delta_v"] = -float(nest.get("voltage_reset_add", 0.0))
     else:
         out.update(delta_theta=0.0, f_v=0.0, delta_v=e_l - float(nest.get("V_reset", e_l)))
+    if nest.get("adapting_threshold", False):
+        values = {key: float(nest.get(key, default)) for key, default in _NEST_TH_VOLTAGE_DEFAULTS.items()}
+        out["a_theta_v"], out["b_theta_v"] = values["th_voltage_index"], values["th_voltage_decay"]
+    else:   # no voltage-dependent threshold; keep a valid decay rate for a round trip
+        decay = float(nest.get("th_voltage_decay", 0.0))
+        out["a_theta_v"], out["b_theta_v"] = 0.0, decay if decay > 0 else BY_NAME["b_theta_v"].default
     tau_syn = list(nest.get("tau_syn", [BY_NAME["tau_syn_E"].default]))
     out["tau_syn_E"], out["tau_syn_I"] = float(tau_syn[0]), float(tau_syn[min(1, len(tau_syn) - 1)])
     if "E_rev" in nest:

@@ -24,9 +24,17 @@ def test_i_offset_is_refused_with_the_fix():
         to_nest_glif({"i_offset": 0.1})
 
 
-def test_glif5_is_refused_with_the_reason():
-    with pytest.raises(ValueError, match="adapting_threshold"):
-        from_nest_glif({"adapting_threshold": True})
+def test_glif5_maps_the_voltage_dependent_threshold_unchanged():
+    """theta_v is held during the refractory period in both models: no exp(b t_ref) rescaling."""
+    params = dict(default_parameters("current"), tau_refrac=3.75, a_theta_v=0.005, b_theta_v=0.09)
+    nest = to_nest_glif(params)
+    assert nest["adapting_threshold"] and nest["spike_dependent_threshold"] and nest["after_spike_currents"], \
+        "glif_psc accepts adapting_threshold only as GLIF5"
+    assert (nest["th_voltage_index"], nest["th_voltage_decay"]) == (0.005, 0.09)
+    back = from_nest_glif(nest)
+    for name, value in params.items():
+        if name != "i_offset":
+            assert back[name] == pytest.approx(value, rel=1e-14, abs=1e-14), name
 
 
 def steps_protocol():
