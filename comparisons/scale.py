@@ -4,8 +4,12 @@
 ``mpirun -np 2`` with the MPI NEST of ``.venv-mpi``) that builds a network of the NESTML
 glif_psc_exp_neuron in PyNEST (N neurons with random I_e, K random inputs each from the
 network itself with NEST's fixed_indegree rule, 0.1 ms resolution), simulates it and reports
-build time, simulation time per biological second and peak memory (the largest
-resident set of any process, summed over ranks) per neuron and per synapse.
+build time, simulation time per biological second, the heap memory in use added by
+creating the neurons (per neuron), by connecting them and by NEST's preparation of its
+connection tables at the first Simulate (per synapse), summed over ranks, and the peak
+resident set (largest of each process, summed over ranks). Heap in use is glibc's
+``mallinfo2`` (``uordblks + hblkhd``): differences of the resident set are not usable, as
+memory freed by one stage is reused unseen by the next.
 
 PyNEST rather than PyNN: PyNN's connectors draw connections in Python, one target at a
 time (measured here: 80 s to build 10k x 100 synapses with FixedNumberPreConnector),
@@ -13,6 +17,7 @@ which would dominate and hide NEST's own build time at 1e8 synapses.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -27,6 +32,19 @@ MPI_PYTHON = ROOT / ".venv-mpi" / "bin" / "python"
 SIZES = ((1_000_000, 100), (100_000, 1000))
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                    "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def heap_in_use() -> int:
+    """Bytes allocated and not freed through malloc in this process, all arenas (glibc >= 2.33)."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
 def one_run(n: int, k: int, threads: int, t_sim: float) -> dict:
     """Build and simulate in this process (one MPI rank); print a JSON line from rank 0."""
     import nest
@@ -37,24 +55,30 @@ def one_run(n: int, k: int, threads: int, t_sim: float) -> dict:
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.set(resolution=0.1, local_num_threads=threads, rng_seed=1)
     glif_nest.install()
-    cells = nest.Create("glif_psc_exp_neuron", n, params={
-        "I_e": nest.random.uniform(100.0, 300.0), "V_m": -78.85, "t_ref": 2.0})
+    heap_empty = heap_in_use()
+    cells = nest.Create("glif_psc_exp_neuron", n, params={"V_m": -78.85, "t_ref": 2.0})
+    heap_neurons = heap_in_use()
     nest.Connect(cells, cells, {"rule": "fixed_indegree", "indegree": k},
                  {"weight": 50.0 / k, "delay": 1.5})
+    heap_synapses = heap_in_use()
+    cells.I_e = nest.random.uniform(100.0, 300.0)
     built = time.perf_counter() - start
     start = time.perf_counter()
     nest.Simulate(t_sim)
     simulated = time.perf_counter() - start
+    heap_prepared = heap_in_use()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     processes = nest.NumProcesses()
-    peaks = [peak]
+    memory = [(peak, heap_neurons - heap_empty, heap_synapses - heap_neurons, heap_prepared - heap_neurons)]
     if processes > 1:
         from mpi4py import MPI
-        peaks = MPI.COMM_WORLD.allgather(peak)
+        memory = MPI.COMM_WORLD.allgather(memory[0])
+    peak_total, neurons_total, connected_total, prepared_total = (sum(column) for column in zip(*memory))
     result = {"neurons": n, "inputs": k, "threads": threads, "processes": processes,
               "build_s": built, "sim_s_per_bio_s": simulated / (t_sim / 1000.0),
-              "peak_bytes": sum(peaks), "bytes_per_neuron_plus_synapses": sum(peaks) / n,
-              "bytes_per_synapse": sum(peaks) / (n * k)}
+              "peak_bytes": peak_total, "bytes_per_neuron": neurons_total / n,
+              "bytes_per_synapse_connected": connected_total / (n * k),
+              "bytes_per_synapse": prepared_total / (n * k)}
     if nest.Rank() == 0:
         print("SCALE " + json.dumps(result), flush=True)
     return result
@@ -62,7 +86,8 @@ def one_run(n: int, k: int, threads: int, t_sim: float) -> dict:
 
 def run(t_sim: float = 100.0, progress=print) -> list[dict]:
     rows = []
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     for n, k in SIZES:
         configs = [([sys.executable], 1), ([sys.executable], 2)]
         if MPI_PYTHON.exists() and shutil.which("mpirun"):
@@ -78,5 +103,7 @@ def run(t_sim: float = 100.0, progress=print) -> list[dict]:
             rows.append(row)
             progress(f"N={n:,} x {k} inputs, {row['processes']} process(es) x {threads} thread(s): "
                      f"build {row['build_s']:.1f} s, {row['sim_s_per_bio_s']:.1f} s per biological second, "
-                     f"peak {row['peak_bytes'] / 2**30:.2f} GiB ({row['bytes_per_synapse']:.1f} B per synapse)")
+                     f"peak {row['peak_bytes'] / 2**30:.2f} GiB, "
+                     f"{row.get('bytes_per_neuron', float('nan')):.0f} B per neuron, "
+                     f"{row['bytes_per_synapse']:.1f} B per synapse (after NEST's preparation)")
     return rows
