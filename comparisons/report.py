@@ -66,8 +66,11 @@ def write_report(results: dict, out: Path) -> Path:
                   _table(results["agreement_glif_psc"], [
                       ("level", "level", "s"), ("protocol", "protocol", "s"), ("resolution_ms", "h (ms)", "g"),
                       ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_psc", "spikes glif_psc", "d"),
-                      ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", "max |dt| (ms)", ".3g"),
+                      ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", r"max \|dt\| (ms)", ".3g"),
                       ("v_rmse_mV", "V RMSE (mV)", ".3g")]), ""]
+    if "agreement_glif_cond" in results:
+        from comparisons.agreement_glif_cond import markdown as glif_cond_section
+        lines += [glif_cond_section(results["agreement_glif_cond"])]
     if "agreement_reference" in results:
         lines += ["## NESTML model (pyNN.nest) vs numpy reference (glif_pynn.reference), same PyNN script", "",
                   _table(results["agreement_reference"], [
@@ -108,17 +111,18 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
             sizes: Optional[tuple] = None) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
     ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
-    from comparisons import agreement_glif_psc, agreement_reference, convergence, performance
+    from comparisons import agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, performance
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
     steps = [("agreement with glif_psc", lambda: agreement_glif_psc.run(progress=None)),
+             ("agreement with glif_cond", lambda: agreement_glif_cond.run(progress=None)),
              ("agreement with the numpy reference", lambda: agreement_reference.run(progress=None)),
              ("convergence", lambda: convergence.run(progress=None)),
              ("performance", lambda: performance.run(
                  sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
                  repeats=1 if quick else 3, progress=say))]
-    keys = ["agreement_glif_psc", "agreement_reference", "convergence", "performance"]
+    keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "performance"]
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         say(f"[{i}/{len(steps)}] {title}")
         started = time.monotonic()

@@ -53,9 +53,10 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
     Raises
     ------
     ValueError
-        For invalid values (see :func:`glif_pynn.parameters.validate`), or for a
-        non-zero ``i_offset``: ``glif_psc`` has no constant current parameter;
-        drive it with a ``dc_generator`` instead.
+        For invalid values (see :func:`glif_pynn.parameters.validate`); for a
+        non-zero ``i_offset`` (``glif_psc`` has no constant current parameter;
+        drive it with a ``dc_generator`` instead); for ``tau_refrac = 0`` (NEST
+        requires ``t_ref > 0``).
     """
     p = {name: float(params.get(name, BY_NAME[name].default)) for name in BY_NAME}
     validate(p)
@@ -63,6 +64,9 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
         raise ValueError(f"i_offset = {p['i_offset']:g} nA has no counterpart in glif_psc (it has no I_e): "
                          "connect a dc_generator of that amplitude to both models instead")
     t_ref = p["tau_refrac"]
+    if t_ref <= 0:
+        raise ValueError("tau_refrac = 0 has no counterpart in glif_psc/glif_cond (NEST requires t_ref > 0): "
+                         "give tau_refrac of at least one time step to both models")
     adapting = p["a_theta_v"] != 0
     asc = p["delta_asc1"] != 0 or p["delta_asc2"] != 0 or adapting
     sdt = p["delta_theta"] != 0 or p["f_v"] != 0 or adapting

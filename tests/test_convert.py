@@ -24,6 +24,12 @@ def test_i_offset_is_refused_with_the_fix():
         to_nest_glif({"i_offset": 0.1})
 
 
+def test_zero_refractory_period_is_refused_with_the_fix():
+    """NEST's glif_psc and glif_cond refuse t_ref = 0 ('must be strictly positive')."""
+    with pytest.raises(ValueError, match="t_ref > 0"):
+        to_nest_glif({"tau_refrac": 0.0})
+
+
 def test_glif5_maps_the_voltage_dependent_threshold_unchanged():
     """theta_v is held during the refractory period in both models: no exp(b t_ref) rescaling."""
     params = dict(default_parameters("current"), tau_refrac=3.75, a_theta_v=0.005, b_theta_v=0.09)
