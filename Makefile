@@ -1,13 +1,16 @@
-# The two commands of the README: `make demo` (main job) and `make test`.
+# The two commands of the README: `make compare` (main job) and `make test`.
 # Both set everything up first (Debian packages, .venv, the NEST module), idempotently;
-# `make test` also builds NEST with MPI into .venv-mpi once (about 16 minutes), for the MPI tier.
-.PHONY: setup mpi demo test test-fast clean-cache
+# `make test` also builds NEST with MPI once per machine (about 16 minutes; linked as .venv-mpi), for the MPI tier.
+.PHONY: setup mpi compare demo test test-fast clean-cache
 
 setup:
 	bash scripts/setup.sh
 
 mpi: setup
 	bash scripts/mpi-nest.sh
+
+compare: setup
+	.venv/bin/glif-pynn compare --output results/report
 
 demo: setup
 	.venv/bin/glif-pynn demo

@@ -14,7 +14,6 @@ idle machine.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -35,9 +34,11 @@ KINDS = {
 UPDATES_PER_RUN = 2e8
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _heap_bytes() -> int:
+    """Heap in use (glibc mallinfo2; see comparisons.scale): differences of the resident set miss
+    memory that an earlier stage freed and this one reused."""
+    from comparisons.scale import heap_in_use
+    return heap_in_use()
 
 
 def measure_isolated(kind: str, n: int, threads: int) -> dict:
@@ -52,9 +53,9 @@ def measure_isolated(kind: str, n: int, threads: int) -> dict:
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.set(resolution=0.1, local_num_threads=threads)
     glif_nest.install()
-    before = _rss_bytes()
+    before = _heap_bytes()
     pop = nest.Create(model, n, params=params)
-    per_neuron = (_rss_bytes() - before) / n
+    per_neuron = (_heap_bytes() - before) / n
     if dc:
         nest.Connect(nest.Create("dc_generator", params={"amplitude": DRIVE_PA}), pop)
     t_sim = min(2000.0, max(20.0, UPDATES_PER_RUN / n * 0.1))
@@ -83,11 +84,11 @@ def measure_synaptic(kind: str, threads: int, n: int = 10_000, fan_in: int = 100
         pop = nest.Create(model, n, params=dict(params, V_th=1e6))   # silent: only synaptic work
         parrots = nest.Create("parrot_neuron", n)
         nest.Connect(nest.Create("poisson_generator", params={"rate": rate}), parrots)
-        before = _rss_bytes()
+        before = _heap_bytes()
         if with_synapses:
             nest.Connect(parrots, pop, {"rule": "fixed_indegree", "indegree": fan_in},
                          {"weight": 1.0, "delay": 1.0, "receptor_type": 1 if model == "glif_psc" else 0})
-        memory = _rss_bytes() - before
+        memory = _heap_bytes() - before
         nest.Simulate(5.0)
         start = time.perf_counter()
         nest.Simulate(t_sim)

@@ -102,9 +102,34 @@ def write_report(results: dict, out: Path) -> Path:
                   "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
                   _table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
+    if "brian2" in results:
+        from comparisons.brian2_glif import markdown as brian2_section
+        lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"])]
+    if "figures" in results:
+        lines += ["## The source document's studies (examples/, pyNN.nest)", ""]
+        for name, caption in results["figures"].items():
+            lines += [f"**{caption}** (`examples/{name}.py`)", "", f"![{name}]({name}.png)", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+FIGURES = {"single_neuron": "Figure 1: one GLIF neuron under a current step",
+           "conductance_network": "Figure 2: a conductance-based network driven by noise",
+           "coupled_spiking": "Coupled spiking: synchrony grows with the coupling"}
+
+
+def example_figures(out: Path, quick: bool) -> dict:
+    """Run the three example scripts on pyNN.nest, each writing its figure into ``out``."""
+    import importlib
+    import sys
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    sys.path.insert(0, str(examples))
+    for name in FIGURES:
+        module = importlib.import_module(name)
+        module.main(["--backend", "nest", "--output", str(out / f"{name}.png")] +
+                    (["--duration", "300"] if quick else []))
+    return dict(FIGURES)
 
 
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,
@@ -119,10 +144,12 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
              ("agreement with glif_cond", lambda: agreement_glif_cond.run(progress=None)),
              ("agreement with the numpy reference", lambda: agreement_reference.run(progress=None)),
              ("convergence", lambda: convergence.run(progress=None)),
+             ("the source document's studies (figures)", lambda: example_figures(out, quick)),
              ("performance", lambda: performance.run(
                  sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
                  repeats=1 if quick else 3, progress=say))]
-    keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "performance"]
+    keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "figures",
+            "performance"]
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         say(f"[{i}/{len(steps)}] {title}")
         started = time.monotonic()

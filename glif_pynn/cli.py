@@ -144,7 +144,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
     bench.set_defaults(func=_bench)
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
-    compare.add_argument("--output", default="comparisons/report", help="report directory (default: %(default)s)")
+    compare.add_argument("--output", default="results/report", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
     compare.add_argument("--sizes", default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
     compare.set_defaults(func=_compare)
