@@ -24,6 +24,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["glif_pynn", "glif_pynn.*", "comparisons"]),
     install_requires=requirements("requirements.txt"),
-    extras_require={"test": requirements("requirements-test.txt")},
+    # compare: Brian2 for comparisons/brian2_*.py; Brian2 2.9.0 fails to import with numpy >= 2.4
+    extras_require={"test": requirements("requirements-test.txt"), "compare": ["brian2==2.9.0", "numpy<2.4"]},
     entry_points={"console_scripts": ["glif-pynn = glif_pynn.cli:main"]},
 )

@@ -103,7 +103,7 @@ def write_report(results: dict, out: Path) -> Path:
                   _table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
     if "brian2" in results:
-        from comparisons.brian2_glif import markdown as brian2_section
+        from comparisons.brian2_speed import markdown as brian2_section
         lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"])]
     if "figures" in results:
         lines += ["## The source document's studies (examples/, pyNN.nest)", ""]
@@ -132,6 +132,22 @@ def example_figures(out: Path, quick: bool) -> dict:
     return dict(FIGURES)
 
 
+def brian2_available() -> bool:
+    try:
+        import brian2  # noqa: F401
+    except Exception:       # ImportError, or AttributeError with numpy >= 2.4 (see brian2_glif)
+        return False
+    return True
+
+
+def brian2_study(quick: bool, say: Callable[[str], None]) -> dict:
+    from comparisons.brian2_glif import agreement
+    from comparisons.brian2_speed import performance
+    return {"agreement": agreement(progress=say),
+            "performance": performance(sizes=(1e3, 1e4) if quick else (1e3, 1e4, 1e5), repeats=1 if quick else 3,
+                                       progress=say)}
+
+
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,
             sizes: Optional[tuple] = None) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
@@ -150,6 +166,12 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
                  repeats=1 if quick else 3, progress=say))]
     keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "figures",
             "performance"]
+    if brian2_available():
+        steps.append(("Brian2 (optional extra compare)", lambda: brian2_study(quick, say)))
+        keys.append("brian2")
+    else:
+        say("Brian2 is not importable (the optional extra `compare`: pip install -e .[compare]); "
+            "its study is left out")
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         say(f"[{i}/{len(steps)}] {title}")
         started = time.monotonic()
