@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Build NEST 3.10 with MPI and OpenMP from its PyPI source distribution into its own
-# virtual environment, .venv-mpi, kept apart from .venv so that no pip install there can
-# replace it with the (MPI-less) wheel. Idempotent: does nothing when .venv-mpi already
-# imports a NEST with have_mpi. A cold build takes about 16 minutes on 2 cores.
+# virtual environment, kept apart from .venv so that no pip install there can replace it
+# with the (MPI-less) wheel. The environment is built once per machine, outside the
+# checkout (a NEST install cannot be moved: its prefix is compiled in), at
+#   $GLIF_PYNN_MPI_VENV, default ${XDG_DATA_HOME:-~/.local/share}/glif-pynn/venv-mpi-nest-3.10.0,
+# and every checkout links to it as .venv-mpi. Idempotent: does nothing but the link when
+# that environment already imports a NEST with have_mpi. A cold build takes about 16 minutes
+# on 2 cores; concurrent runs wait for each other (flock). glif-pynn itself is not installed
+# there: callers put the checkout on PYTHONPATH (tests/test_mpi.py, comparisons/scale.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-VENV=$ROOT/.venv-mpi
 NEST_VERSION=3.10.0
+VENV=${GLIF_PYNN_MPI_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/glif-pynn/venv-mpi-nest-$NEST_VERSION}
+LINK=$ROOT/.venv-mpi
 LOG=$VENV/build-nest.log
 
 have_mpi_nest() {
@@ -19,24 +25,39 @@ PY
 
 fail() { echo "mpi-nest: $1" >&2; [ -f "$LOG" ] && echo "mpi-nest: full log: $LOG" >&2; exit 1; }
 
+link_checkout() {
+  if [ -d "$LINK" ] && [ ! -L "$LINK" ]; then   # an older layout built NEST inside the checkout
+    echo "mpi-nest: moving the old in-checkout build .venv-mpi aside to .venv-mpi.old (delete it at will)"
+    rm -rf "$LINK.old" && mv "$LINK" "$LINK.old"
+  fi
+  ln -sfn "$VENV" "$LINK"
+}
+
+mkdir -p "$(dirname "$VENV")" || fail "cannot create $(dirname "$VENV") (set GLIF_PYNN_MPI_VENV to a writable place)"
+exec 9>"$VENV.lock"
+if ! flock -n 9; then
+  echo "mpi-nest: another process is building NEST with MPI in $VENV; waiting for it"
+  flock 9
+fi
+
 step_python_packages() {
   # Everything glif-pynn needs, but never the nest-simulator wheel (it would shadow the MPI build).
   local stamp="$VENV/.glif-pynn-installed"
   local want
-  want=$(cat setup.py requirements.txt requirements-test.txt | sha256sum | cut -c1-16)
+  want=$(cat requirements.txt requirements-test.txt | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "mpi-nest: installing glif-pynn and its Python dependencies into .venv-mpi (without the NEST wheel)"
+    echo "mpi-nest: installing glif-pynn's Python dependencies into $VENV (without the NEST wheel)"
     grep -v '^nest-simulator' requirements.txt > "$VENV/requirements-no-nest.txt"
     "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r requirements-test.txt mpi4py \
       >>"$VENV/pip.log" 2>&1 || fail "pip install of the Python dependencies failed (see $VENV/pip.log)"
-    "$VENV/bin/pip" install -q --no-deps -e . || fail "pip install -e . failed"
     echo "$want" > "$stamp"
   fi
 }
 
 if have_mpi_nest; then
   step_python_packages
-  echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in .venv-mpi"
+  link_checkout
+  echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in $VENV (linked as .venv-mpi)"
   exit 0
 fi
 
@@ -53,7 +74,7 @@ fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || fail "cannot create $VENV (apt-get install python3-venv)"
 mkdir -p "$VENV/src"
 : > "$LOG"
-echo "mpi-nest: building NEST $NEST_VERSION with MPI + OpenMP into .venv-mpi (about 16 minutes); log: $LOG"
+echo "mpi-nest: building NEST $NEST_VERSION with MPI + OpenMP into $VENV (about 16 minutes, once per machine); log: $LOG"
 "$VENV/bin/pip" install -q numpy cython >>"$LOG" 2>&1 || fail "pip install numpy cython failed"
 
 SDIST=$(ls "$VENV"/src/nest_simulator-$NEST_VERSION.tar.gz 2>/dev/null || true)
@@ -83,8 +104,9 @@ if ! make -C "$VENV/build" -j"$jobs" 2>&1 | tee -a "$LOG" | grep --line-buffered
   fail "compilation failed"
 fi
 
-echo "mpi-nest: [4/4] installing into .venv-mpi"
+echo "mpi-nest: [4/4] installing into $VENV"
 make -C "$VENV/build" install >>"$LOG" 2>&1 || fail "make install failed"
 have_mpi_nest || fail "the installed NEST does not import with have_mpi = True"
 step_python_packages
-echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in .venv-mpi"
+link_checkout
+echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in $VENV (linked as .venv-mpi)"

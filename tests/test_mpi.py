@@ -1,4 +1,4 @@
-"""The GLIF cell types on an MPI-enabled NEST (the .venv-mpi built by `make mpi`).
+"""The GLIF cell types on an MPI-enabled NEST (.venv-mpi, built once per machine by `make mpi`).
 
 One script (tests/mpi/network.py) runs as 2 MPI ranks x 1 thread, 1 process x 2 threads
 and 1 process x 1 thread; NEST's results do not depend on how the work is split,
@@ -31,7 +31,8 @@ def run_network(tmp_path, name, ranks, threads, cache_dir=None):
     command = [str(PYTHON), str(SCRIPT), str(threads), str(prefix)]
     if ranks > 1:
         command = [MPIRUN, "-np", str(ranks), "--oversubscribe", *command]
-    env = dict(os.environ, **MPI_ENV)
+    # the MPI environment is shared by every checkout on the machine: glif_pynn comes from this one
+    env = dict(os.environ, **MPI_ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     if cache_dir is not None:
         env["GLIF_PYNN_CACHE_DIR"] = str(cache_dir)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
