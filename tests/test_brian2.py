@@ -11,10 +11,11 @@ import pytest
 
 try:
     import brian2  # noqa: F401
+except ImportError:
+    pytest.skip("Brian2 is the optional extra `compare` (pip install -e .[compare])", allow_module_level=True)
 except AttributeError as exc:     # Brian2 2.9.0 with numpy >= 2.4 (numpy.ndarray.ptp removed)
     pytest.skip(f"Brian2 cannot be imported with this numpy ({exc}); the `compare` extra pins numpy < 2.4",
                 allow_module_level=True)
-pytest.importorskip("brian2", reason="Brian2 is the optional extra `compare` (pip install glif-pynn[compare])")
 
 from comparisons import brian2_glif  # noqa: E402
 from glif_pynn.reference.neurons import steps  # noqa: E402
