@@ -31,7 +31,7 @@ KINDS = {
     "NEST glif_psc, dc_generator": ("glif_psc", NEST_GLIF4, True),
     "NEST iaf_psc_exp, I_e": ("iaf_psc_exp", {"I_e": 400.0}, False),
 }
-UPDATES_PER_RUN = 2e8
+UPDATES_PER_RUN = 1e8      # neuron-updates per timed run (about 3 s of NEST at 30 ns)
 
 
 def _heap_bytes() -> int:

@@ -23,7 +23,7 @@ def machine_description() -> dict:
         pass
     versions = {name: md.version(name) for name in ("nest-simulator", "nestml", "PyNN", "numpy")}
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
-            "date": time.strftime("%Y-%m-%d %H:%M")}
+            "date": time.strftime("%Y-%m-%d %H:%M"), "load average at start": "%.2f %.2f %.2f" % os.getloadavg()}
 
 
 def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
