@@ -93,8 +93,10 @@ def write_report(results: dict, out: Path) -> Path:
         ratios = []
         for row in perf["isolated"]:
             if row["kind"] == "NESTML GLIF, dc_generator":
-                peer = next(r for r in perf["isolated"] if r["kind"] == "NEST glif_psc, dc_generator"
-                            and r["neurons"] == row["neurons"] and r["threads"] == row["threads"])
+                peer = next((r for r in perf["isolated"] if r["kind"] == "NEST glif_psc, dc_generator"
+                             and r["neurons"] == row["neurons"] and r["threads"] == row["threads"]), None)
+                if peer is None:
+                    continue
                 ratios.append({"neurons": row["neurons"], "threads": row["threads"],
                                "ratio": row["ns_per_update"] / peer["ns_per_update"]})
         lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (target <= 1.0):", "",
