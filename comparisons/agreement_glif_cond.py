@@ -59,9 +59,9 @@ import math
 import numpy as np
 
 from comparisons import agreement_glif_psc
+from comparisons.agreement_glif_psc import pair_metrics
 from comparisons.protocols import DURATION, PROTOCOLS
 from glif_pynn.convert import to_nest_glif
-from glif_pynn.metrics import coincidence_factor, matched_spike_differences, rmse
 from glif_pynn.parameters import default_parameters, nest_values
 
 MODEL = "glif_cond_alpha_neuron"
@@ -168,13 +168,8 @@ def run(resolutions=(0.1, 0.01), progress=None) -> list[dict]:
         for name, protocol in PROTOCOLS.items():
             for h in resolutions:
                 ours, theirs, e0, e1 = run_pair(params, protocol, h)
-                diff = np.abs(matched_spike_differences(ours, theirs))
                 rows.append({"model": MODEL, "level": level, "protocol": name, "resolution_ms": h,
-                             "spikes_nestml": int(len(ours)), "spikes_glif_cond": int(len(theirs)),
-                             "coincidence_factor_2ms": coincidence_factor(ours, theirs, DURATION, 2.0),
-                             "max_abs_spike_dt_ms": float(diff.max()) if len(diff) else 0.0,
-                             "mean_abs_spike_dt_ms": float(diff.mean()) if len(diff) else 0.0,
-                             "v_rmse_mV": rmse(e0["V_m"], e1["V_m"])})
+                             **pair_metrics(ours, theirs, e0["V_m"], e1["V_m"], "glif_cond")})
                 if progress:
                     progress(f"{level} / {name} / h={h}")
     return rows
@@ -182,6 +177,7 @@ def run(resolutions=(0.1, 0.01), progress=None) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
     """The report section: heading, method, table."""
+    from comparisons.report import _table
     columns = [("level", "level", "s"), ("protocol", "protocol", "s"), ("resolution_ms", "h (ms)", "g"),
                ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_cond", "spikes glif_cond", "d"),
                ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", r"max \|dt\| (ms)", ".3g"),
@@ -192,10 +188,7 @@ def markdown(rows: list[dict]) -> str:
              f"to nS at V = {V_TYPICAL:g} mV; coincidence factor with a 2 ms window, spike-time differences over "
              "matched spikes, V RMSE over the whole run. GLIF2/4 differ by NEST's reset from the start-of-step "
              "voltage, GLIF3/4 by its after-spike current entering V one step late (see "
-             "comparisons/agreement_glif_cond.py).", "",
-             "| " + " | ".join(header for _, header, _ in columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join(format(row[key], fmt) for key, _, fmt in columns) + " |")
+             "comparisons/agreement_glif_cond.py).", "", _table(rows, columns)]
     return "\n".join(lines) + "\n"
 
 

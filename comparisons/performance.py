@@ -19,6 +19,8 @@ import subprocess
 import sys
 from typing import Callable, Optional
 
+from comparisons.scale import heap_in_use
+
 GLIF4 = {"asc_amp1": -9.18, "asc_amp2": -198.94, "th_spike_add": 0.37, "th_spike_decay": 0.009,
          "voltage_reset_fraction": 0.2, "voltage_reset_add": 18.51, "t_ref": 4.0, "V_m": -78.85}
 NEST_GLIF4 = {"spike_dependent_threshold": True, "after_spike_currents": True, "adapting_threshold": False,
@@ -34,11 +36,6 @@ KINDS = {
 UPDATES_PER_RUN = 1e8      # neuron-updates per timed run (about 3 s of NEST at 30 ns)
 
 
-def _heap_bytes() -> int:
-    """Heap in use (glibc mallinfo2; see comparisons.scale): differences of the resident set miss
-    memory that an earlier stage freed and this one reused."""
-    from comparisons.scale import heap_in_use
-    return heap_in_use()
 
 
 def measure_isolated(kind: str, n: int, threads: int) -> dict:
@@ -53,9 +50,9 @@ def measure_isolated(kind: str, n: int, threads: int) -> dict:
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.set(resolution=0.1, local_num_threads=threads)
     glif_nest.install()
-    before = _heap_bytes()
+    before = heap_in_use()
     pop = nest.Create(model, n, params=params)
-    per_neuron = (_heap_bytes() - before) / n
+    per_neuron = (heap_in_use() - before) / n
     if dc:
         nest.Connect(nest.Create("dc_generator", params={"amplitude": DRIVE_PA}), pop)
     t_sim = min(2000.0, max(20.0, UPDATES_PER_RUN / n * 0.1))
@@ -84,11 +81,11 @@ def measure_synaptic(kind: str, threads: int, n: int = 10_000, fan_in: int = 100
         pop = nest.Create(model, n, params=dict(params, V_th=1e6))   # silent: only synaptic work
         parrots = nest.Create("parrot_neuron", n)
         nest.Connect(nest.Create("poisson_generator", params={"rate": rate}), parrots)
-        before = _heap_bytes()
+        before = heap_in_use()
         if with_synapses:
             nest.Connect(parrots, pop, {"rule": "fixed_indegree", "indegree": fan_in},
                          {"weight": 1.0, "delay": 1.0, "receptor_type": 1 if model == "glif_psc" else 0})
-        memory = _heap_bytes() - before
+        memory = heap_in_use() - before
         nest.Simulate(5.0)
         start = time.perf_counter()
         nest.Simulate(t_sim)
