@@ -35,7 +35,9 @@ from glif_pynn.toolchain import NestToolchain, check_prerequisites, detect_toolc
 
 MODULE_NAME = "glifmodule"
 #: Bumped whenever this recipe changes in a way that changes the binary.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
+#: Code that shapes the generated C++ besides the .nestml files; its text is part of the cache key.
+RECIPE_SOURCES = tuple(Path(__file__).resolve().parent / name for name in ("_codegen.py", "codegen_patches.py"))
 MODEL_DIR = Path(__file__).resolve().parent.parent / "nestml_models"
 MODEL_NAMES = ("glif_psc_exp_neuron", "glif_psc_alpha_neuron", "glif_cond_exp_neuron", "glif_cond_alpha_neuron")
 
@@ -72,6 +74,8 @@ def cache_key(toolchain: NestToolchain, model_dir: Path = MODEL_DIR) -> str:
     digest = hashlib.sha256()
     for path in model_sources(model_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in RECIPE_SOURCES:
+        digest.update(path.read_bytes() + b"\0")
     for item in (RECIPE_VERSION, MODULE_NAME, toolchain.nest_version, _nestml_version(),
                  toolchain.fingerprint(), sys.implementation.cache_tag):
         digest.update(str(item).encode() + b"\0")

@@ -260,3 +260,22 @@ def test_tiny_alpha_time_constant_stays_finite_regression_coupling2_overflow():
     ev, _ = simulate("glif_psc_alpha_neuron", p, 5.0, inputs=[psc_input(50.0, t_spike=1.0)])
     assert np.all(np.isfinite(ev["V_m"]))
     np.testing.assert_allclose(ev["V_m"][:9], lif_v(ev["times"][:9], p, 100.0), rtol=0, atol=1e-9)
+
+
+def _weights_not_kept_by_unit_round_trip():
+    """Weights w with (0.001 * w) * 1000 != w: NESTML's own unit conversion would not apply them exactly."""
+    candidates = [round(0.1 * k, 1) for k in range(1, 1000)]
+    found = [w for w in candidates if (0.001 * w) * 1000.0 != w]
+    assert len(found) >= 2, "no test weights that NESTML's conversion would change"
+    return found[:2]
+
+
+@pytest.mark.parametrize("model, states", [("glif_psc_exp_neuron", ("I_syn_exc", "I_syn_inh")),
+                                           ("glif_cond_exp_neuron", ("g_exc", "g_inh"))])
+@pytest.mark.parametrize("weight", _weights_not_kept_by_unit_round_trip())
+def test_a_spike_adds_exactly_its_weight(model, states, weight):
+    """The step of arrival records the jump itself (the state starts at 0): it must be |w| to the last bit."""
+    p = dict(BASE, V_th=1000.0)
+    for state, signed in zip(states, (weight, -weight)):
+        ev, _ = simulate(model, p, 20.0, record=(state,), inputs=[psc_input(signed)])
+        assert ev[state].max() == weight, f"{state}: {ev[state].max()!r} != {weight!r}"

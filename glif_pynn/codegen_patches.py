@@ -1,0 +1,170 @@
+"""Edits to the C++ that NESTML generates, making each neuron-update cheaper without changing what it computes.
+
+NESTML's NEST templates pay for generality in the innermost loop (see ``comparisons/profile_update.md``):
+
+* every spike port has a second ring buffer of "received" flags, read every step, so that an
+  ``onReceive`` block runs only in steps with input;
+* every port buffer is a ``std::vector`` in its own heap block, one dependent pointer away from the node;
+* ``origin.get_steps()`` (a tics-to-steps conversion with range checks) is recomputed for every lag
+  just to stamp the recorded sample;
+* a spike weight is applied as ``(0.001 * w) * 1000.`` (NESTML's ``exc_spikes * 1 s`` unit conversion),
+  which differs from ``w`` by one ulp for about 13 % of weights.
+
+:func:`patch_generated_sources` rewrites these four spots in every generated neuron. Each edit is an exact
+text or regular-expression substitution that must match a stated number of times; anything else raises
+:class:`CodegenPatchError`, naming the edit, the file and the NESTML version, rather than building a module
+that silently lacks the edit. Dropping the flags is exact only when every ``onReceive`` body adds a constant
+times the step's weight sum to a state variable (then a step without input adds ``c * 0.0 == 0.0``); the
+body of each is checked against that form before the ``if`` around its call is removed.
+
+The edited module computes the same numbers as the unedited one, except that spike weights are now
+applied exactly; ``tests/test_codegen_patches.py`` checks both.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Union
+
+#: The NESTML release whose generated code these edits were written against (setup: requirements.txt).
+WRITTEN_FOR_NESTML = "9.0.0"
+
+PORT_BUFFERS_HEADER = "glif_pynn_port_buffers.h"
+
+_PORT_BUFFERS_CODE = """\
+// Written by glif_pynn/codegen_patches.py: port buffers stored inside the node instead of a std::vector.
+#ifndef GLIF_PYNN_PORT_BUFFERS_H
+#define GLIF_PYNN_PORT_BUFFERS_H
+
+#include <array>
+#include <cstddef>
+
+namespace glif_pynn
+{
+/** A fixed number of per-port buffers, stored inline; offers the part of std::vector's interface
+ *  that NESTML's generated code uses (operator[], size, clear, resize). */
+template < class T, std::size_t N >
+class PortBuffers
+{
+public:
+  T& operator[]( std::size_t i ) { return items_[ i ]; }
+  const T& operator[]( std::size_t i ) const { return items_[ i ]; }
+  static constexpr std::size_t size() { return N; }
+  /** Like std::vector::clear() followed by resize(N): every buffer is default-constructed anew. */
+  void clear() { for ( T& item : items_ ) { item = T(); } }
+  void resize( std::size_t ) {}
+
+private:
+  std::array< T, N > items_{};
+};
+}
+
+#endif
+"""
+
+_BUFFERS = r"(?:spike_inputs_|spike_inputs_grid_sum_|continuous_inputs_|continuous_inputs_grid_sum_)"
+_FLAGS = r"spike_input_received_(?:grid_sum_)?"
+_ON_RECEIVE_DEF = re.compile(r"::(on_receive_block_\w+)\(nest::Time const &origin, const long lag\)\n\{\n"
+                             r".*?onReceive\(\) block statements\n\s*\*\*/ *\n(?P<body>.*?)\n\}", re.S)
+#: The only onReceive statement form for which running the body in a step without input changes nothing.
+_ADDITIVE_STATEMENT = re.compile(r"\s*S_\.[\w\[\]:]+ \+= V_\.\w+ \* B_\.spike_inputs_grid_sum_\[\w+ - MIN_SPIKE_RECEPTOR\];")
+
+
+class CodegenPatchError(RuntimeError):
+    """The generated C++ is not what the edits expect (most likely another NESTML version)."""
+
+
+def _substitute(text: str, pattern: str, replacement: Union[str, Callable[[re.Match], str]], expected: int, what: str, path: Path) -> str:
+    new_text, count = re.subn(pattern, replacement, text)
+    if count != expected:
+        raise CodegenPatchError(
+            f"{path.name}: edit '{what}' matched {count} times, expected {expected}. The generated code is not "
+            f"what glif_pynn/codegen_patches.py was written for (NESTML {WRITTEN_FOR_NESTML}); install that "
+            f"version (pip install -r requirements.txt) or update the edit.")
+    return new_text
+
+
+def _check_gone(text: str, name: str, path: Path) -> None:
+    if name in text:
+        line = text[:text.index(name)].count("\n") + 1
+        raise CodegenPatchError(f"{path.name}:{line}: '{name}' is still used after the edits; the generated code "
+                                f"is not what glif_pynn/codegen_patches.py expects (NESTML {WRITTEN_FOR_NESTML}).")
+
+
+def patch_source(text: str, path: Path) -> str:
+    """Apply the edits to one generated neuron ``.cpp`` file."""
+    ports = len(_ON_RECEIVE_DEF.findall(text))
+    # exact weights: the unit factors 0.001 and 1000 cancel exactly in real arithmetic, not in floating point
+    text = _substitute(text, r"\(0\.001 \* (B_\.spike_inputs_grid_sum_\[\w+ - MIN_SPIKE_RECEPTOR\])\) \* 1000\.",
+                       r"\1", ports, "apply spike weights exactly", path)
+    for receiver in _ON_RECEIVE_DEF.finditer(text):
+        statements = [line for line in receiver.group("body").splitlines() if line.strip()]
+        if not statements or not all(_ADDITIVE_STATEMENT.fullmatch(line) for line in statements):
+            raise CodegenPatchError(f"{path.name}: {receiver.group(1)}() is not a sum of 'state += constant * "
+                                    f"weight sum' statements, so it cannot run in steps without input:\n"
+                                    f"{receiver.group('body')}")
+    # onReceive bodies run every step (adding c * 0.0 when nothing arrived), so no "received" flags
+    text = _substitute(text, r"if \(B_\.spike_input_received_grid_sum_\[\w+ - MIN_SPIKE_RECEPTOR\]\)\s*\{\s*"
+                             r"//[^\n]*\n\s*(on_receive_block_\w+\(origin, lag\);)\s*\}",
+                       r"\1", ports, "call onReceive every step", path)
+    text = _substitute(text, r"\n[ \t]*get_spike_input_received_grid_sum_\(\)\[i\] = "
+                             r"get_spike_input_received_\(\)\[i\]\.get_value\(lag\);",
+                       "", 1, "drop the flag reads", path)
+    text = _substitute(text, r"\n[ \t]*B_\.spike_input_received_\[ nestml_buffer_idx - MIN_SPIKE_RECEPTOR \]"
+                             r"\.add_value\([^;]*;", "", 1, "drop the flag writes", path)
+    text = _substitute(text, rf"\n[ \t]*, {_FLAGS}\( std::vector< [\w:]+ >\( NUM_SPIKE_RECEPTORS \) \)",
+                       "", 4, "drop the flag buffers' initialisers", path)
+    text = _substitute(text, rf"\n[ \t]*get_{_FLAGS}\(\)\.clear\(\);", "", 2, "drop the flag buffers' clear", path)
+    text = _substitute(text, rf"\n[ \t]*B_\.{_FLAGS}\.resize\(NUM_SPIKE_RECEPTORS\);", "", 2,
+                       "drop the flag buffers' resize", path)
+    _check_gone(text, "spike_input_received", path)
+    # port buffers inline in the node: default-constructed, not vectors of a given size
+    text = _substitute(text, rf"(, {_BUFFERS})\( std::vector< [\w:]+ >\( NUM_\w+ \) \)", r"\1()", 8,
+                       "construct the inline port buffers", path)
+    # the sample's time stamp: origin converted to steps once per call
+    text = _substitute(text, r"(void \w+::update\(nest::Time const & origin, const long from, const long to\)\n\{\n)",
+                       r"\1  const long origin_steps = origin.get_steps();  // glif-pynn: once per call\n",
+                       1, "convert origin to steps once", path)
+    return _substitute(text, r"B_\.logger_\.record_data\(origin\.get_steps\(\) \+ lag\);",
+                       "B_.logger_.record_data(origin_steps + lag);", 1, "stamp samples with origin_steps", path)
+
+
+def patch_header(text: str, path: Path) -> str:
+    """Apply the edits to one generated neuron ``.h`` file."""
+    text = _substitute(text, r'(#include "universal_data_logger.h"\n)', rf'\1#include "{PORT_BUFFERS_HEADER}"\n',
+                       1, "include the port-buffer class", path)
+    text = _substitute(text, r"\n[ \t]*/\*\*\n[ \t]*\* Buffer containing a flag whether incoming spikes have been "
+                             rf"received on a given port\n[ \t]*\*\*/\n[ \t]*inline std::vector< [\w:]+ >& get_{_FLAGS}"
+                             r"\(\)\n[ \t]*\{\n[^}]*\}(?:\n[ \t]*std::vector< [\w:]+ > " + _FLAGS + ";)?",
+                       "", 4, "drop the flag buffers' declarations", path)
+    _check_gone(text, "spike_input_received", path)
+
+    def inline(match: re.Match) -> str:
+        element, rest, name = match.groups()
+        count = "NUM_SPIKE_RECEPTORS" if name.startswith("spike") else "NUM_CONTINUOUS_INPUT_PORTS"
+        return f"glif_pynn::PortBuffers< {element}, {count} >{rest}"
+
+    return _substitute(text, rf"std::vector< ([\w:]+) >(&? (?:get_)?({_BUFFERS})\b)", inline, 12,
+                       "store the port buffers inline", path)
+
+
+def patch_generated_sources(source_dir: Path) -> list[str]:
+    """Edit every generated neuron in ``source_dir`` in place; return the names of the edited neurons.
+
+    Raises
+    ------
+    CodegenPatchError
+        When a file does not have the expected shape; nothing is written in that case.
+    """
+    neurons = sorted(path.stem for path in source_dir.glob("*_neuron.cpp"))
+    if not neurons:
+        raise CodegenPatchError(f"no generated neurons (*_neuron.cpp) in {source_dir}")
+    edited = {}
+    for name in neurons:   # all edits are computed before any file is written
+        cpp, header = source_dir / f"{name}.cpp", source_dir / f"{name}.h"
+        edited[cpp] = patch_source(cpp.read_text(), cpp)
+        edited[header] = patch_header(header.read_text(), header)
+    (source_dir / PORT_BUFFERS_HEADER).write_text(_PORT_BUFFERS_CODE)
+    for path, text in edited.items():
+        path.write_text(text)
+    return neurons

@@ -1,0 +1,85 @@
+"""The edits to NESTML's generated C++ (glif_pynn/codegen_patches.py), on fresh NESTML output.
+
+That the edited module computes what the unedited one did is held by the closed-form and reference
+tests, which all run on the edited module; test_nest_module.py checks that spike weights now land exactly.
+"""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pynestml")
+from glif_pynn import build  # noqa: E402
+from glif_pynn.codegen_patches import PORT_BUFFERS_HEADER, CodegenPatchError, patch_generated_sources  # noqa: E402
+
+MODEL = "glif_psc_exp_neuron"
+
+
+@pytest.fixture(scope="module")
+def plain_output(tmp_path_factory):
+    """NESTML's unedited C++ for one model (about 20 s of code generation)."""
+    models = tmp_path_factory.mktemp("models")
+    shutil.copy(build.MODEL_DIR / f"{MODEL}.nestml", models)
+    out = tmp_path_factory.mktemp("plain")
+    nest_version = pytest.importorskip("nest").__version__
+    result = subprocess.run([sys.executable, "-m", "glif_pynn._codegen", str(models), str(out), "plainmodule",
+                             nest_version, "--plain"], cwd=out, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture
+def sources(plain_output, tmp_path):
+    copy = tmp_path / "src"
+    shutil.copytree(plain_output, copy)
+    return copy
+
+
+def test_plain_output_has_what_the_edits_remove(plain_output):
+    cpp = (plain_output / f"{MODEL}.cpp").read_text()
+    assert "spike_input_received_" in cpp
+    assert "record_data(origin.get_steps() + lag)" in cpp
+    assert "(0.001 * B_.spike_inputs_grid_sum_[EXC_SPIKES - MIN_SPIKE_RECEPTOR]) * 1000." in cpp
+
+
+def test_edits_apply_to_fresh_nestml_output(sources):
+    assert patch_generated_sources(sources) == [MODEL]
+    cpp, header = (sources / f"{MODEL}.cpp").read_text(), (sources / f"{MODEL}.h").read_text()
+    assert "spike_input_received" not in cpp + header, "no 'received' flag buffers left"
+    assert "std::vector< nest::RingBuffer >" not in header and "std::vector< double >" not in header
+    assert "glif_pynn::PortBuffers< nest::RingBuffer, NUM_SPIKE_RECEPTORS > spike_inputs_;" in header
+    assert cpp.count("record_data(origin_steps + lag)") == 1 and "record_data(origin.get_steps()" not in cpp
+    assert "S_.I_syn_exc += V_.unit_psc * B_.spike_inputs_grid_sum_[EXC_SPIKES - MIN_SPIKE_RECEPTOR];" in cpp
+    assert "    on_receive_block_exc_spikes(origin, lag);\n    on_receive_block_inh_spikes(origin, lag);" in cpp
+    assert (sources / PORT_BUFFERS_HEADER).is_file()
+
+
+def test_unexpected_code_is_refused_and_nothing_is_written(sources, plain_output):
+    header = sources / f"{MODEL}.h"
+    header.write_text(header.read_text().replace('#include "universal_data_logger.h"', ""))
+    with pytest.raises(CodegenPatchError, match=r"include the port-buffer class.*matched 0 times.*NESTML 9\.0\.0"):
+        patch_generated_sources(sources)
+    assert (sources / f"{MODEL}.cpp").read_bytes() == (plain_output / f"{MODEL}.cpp").read_bytes()
+    assert not (sources / PORT_BUFFERS_HEADER).exists()
+
+
+def test_an_onreceive_body_that_is_not_additive_is_refused(sources, plain_output):
+    cpp = sources / f"{MODEL}.cpp"
+    broken = cpp.read_text().replace("S_.I_syn_inh += V_.unit_psc", "S_.I_syn_inh = V_.unit_psc")
+    cpp.write_text(broken)
+    with pytest.raises(CodegenPatchError, match="on_receive_block_inh_spikes.*cannot run in steps without input"):
+        patch_generated_sources(sources)
+    assert cpp.read_text() == broken
+    assert (sources / f"{MODEL}.h").read_bytes() == (plain_output / f"{MODEL}.h").read_bytes()
+
+
+def test_edits_are_part_of_the_cache_key(tmp_path, monkeypatch):
+    from glif_pynn.toolchain import detect_toolchain
+    toolchain = detect_toolchain()
+    before = build.cache_key(toolchain)
+    edited = tmp_path / "codegen_patches.py"
+    edited.write_text(Path(build.RECIPE_SOURCES[1]).read_text() + "\n# changed\n")
+    monkeypatch.setattr(build, "RECIPE_SOURCES", (build.RECIPE_SOURCES[0], edited))
+    assert build.cache_key(toolchain) != before
