@@ -1,0 +1,83 @@
+"""The NEST module is there whenever a pyNN.nest user needs it: setup, reset, threads, import order.
+
+Every test calls ``sim.setup()`` afresh (the ``sim_`` fixture in conftest.py); units and tolerances
+are described in pynn_support.py.
+"""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+sim = pytest.importorskip("pyNN.nest")
+import nest  # noqa: E402
+
+from glif_pynn.nest import GLIF_cond_exp, GLIF_curr_exp  # noqa: E402
+from pynn_support import ROOT, DT, spike_times  # noqa: E402
+
+
+# --- the module is there whenever a user needs it -------------------------------------------
+
+
+def test_module_survives_a_second_setup_reset_and_threads():
+    runs = {}
+    for threads in (1, 2, 1):
+        # min_delay 1 ms: few thread barriers, which cost a time slice each on a loaded 2-core machine
+        sim.setup(timestep=DT, min_delay=1.0, verbosity="error", threads=threads)
+        assert nest.GetKernelStatus("local_num_threads") == threads
+        src = sim.Population(4, sim.SpikeSourceArray(spike_times=[2.0, 4.0]))
+        pop = sim.Population(4, GLIF_cond_exp(i_offset=0.3))
+        sim.Projection(src, pop, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.01, delay=1.0))
+        pop.record("spikes")
+        sim.run(60.0)
+        runs.setdefault(threads, []).append([list(st) for st in spike_times(pop)])
+    assert sum(len(st) for st in runs[1][0]) >= 8
+    assert runs[1][0] == runs[1][1] == runs[2][0], "identical spikes for 1 and 2 threads"
+
+
+def test_hooks_wrap_once_however_often_installed():
+    from pyNN.nest import nestml, populations
+
+    from glif_pynn.nest import hooks
+    hooks.install_hooks()
+    hooks.install_hooks()
+    for wrapped in (nestml._compile_and_resolve, populations.Population._set_initial_value_array):
+        assert getattr(wrapped, "_glif_pynn_hook", False), wrapped
+        assert not getattr(wrapped.__wrapped__, "_glif_pynn_hook", False), "wrapped twice"
+
+
+def run_script(code):
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_import_after_setup_still_loads_the_module():
+    out = run_script("""
+        import pyNN.nest as sim
+        sim.setup()
+        from glif_pynn.nest import GLIF_cond_exp
+        sim.Population(10, GLIF_cond_exp())
+        print("created")
+    """)
+    assert "created" in out
+
+
+def test_too_late_import_says_what_to_do_and_the_next_setup_recovers():
+    out = run_script("""
+        import pyNN.nest as sim
+        sim.setup()
+        sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+        from glif_pynn.nest import GLIF_curr_exp
+        try:
+            GLIF_curr_exp()
+        except RuntimeError as err:
+            print("refused:", err)
+        sim.setup()
+        sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+        sim.Population(3, GLIF_curr_exp())
+        print("created after setup")
+    """)
+    assert "refused:" in out and "Import glif_pynn.nest before calling pyNN.nest.setup()" in out
+    assert "created after setup" in out
