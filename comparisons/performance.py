@@ -1,7 +1,10 @@
 """Speed and memory of the NESTML GLIF against NEST's glif_psc, iaf_psc_exp and the numpy reference.
 
 Each measurement runs in a fresh Python process (clean kernel, clean memory
-accounting) and is repeated; medians are reported. Isolated neurons are all driven
+accounting) and is repeated; medians are reported. The repeats are interleaved (kind A,
+B, C, D, then A, B, C, D again), so that a slow drift of the machine's speed affects
+every kind alike, and the ratio NESTML / glif_psc is also reported per repeat, from the
+two runs made back to back (``paired_ratios``). Isolated neurons are all driven
 the same way, either by one dc_generator connected to every neuron (the NESTML
 model and glif_psc) or by their own constant current parameter (NESTML I_e,
 iaf_psc_exp I_e), in a GLIF4 configuration that fires at ~20 Hz. Synaptic events:
@@ -119,30 +122,44 @@ def _median(rows: list[dict]) -> dict:
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
 
+def _interleaved(calls: dict[str, tuple], repeats: int) -> dict[str, list[dict]]:
+    """Each call's results over ``repeats`` rounds; every round runs every call once, in turn."""
+    samples: dict[str, list[dict]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, (function, args) in calls.items():
+            samples[name].append(_in_subprocess(function, *args))
+    return samples
+
+
 def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
         progress: Optional[Callable[[str], None]] = None) -> dict:
+    say = progress or (lambda line: None)
     isolated = []
     for n in (int(s) for s in sizes):
         for t in threads:
-            for kind in KINDS:
-                row = _median([_in_subprocess("measure_isolated", kind, n, t) for _ in range(repeats)])
-                isolated.append(dict(kind=kind, neurons=n, threads=t, **row))
-                if progress:
-                    progress(f"isolated {kind}, N={n}, {t} thread(s): {row['ns_per_update']:.1f} ns/update")
-        row = _median([_in_subprocess("measure_reference", n) for _ in range(repeats)])
-        isolated.append(dict(kind="numpy reference", neurons=n, threads=1, **row))
-        if progress:
-            progress(f"isolated numpy reference, N={n}: {row['ns_per_update']:.1f} ns/update")
+            samples = _interleaved({kind: ("measure_isolated", (kind, n, t)) for kind in KINDS}, repeats)
+            for kind, rows in samples.items():
+                row = dict(kind=kind, neurons=n, threads=t, **_median(rows),
+                           samples_ns=[r["ns_per_update"] for r in rows])
+                if kind == "NESTML GLIF, dc_generator":
+                    row["paired_ratios"] = [a["ns_per_update"] / b["ns_per_update"]
+                                            for a, b in zip(rows, samples["NEST glif_psc, dc_generator"])]
+                isolated.append(row)
+                say(f"isolated {kind}, N={n}, {t} thread(s): {row['ns_per_update']:.1f} ns/update "
+                    f"(runs: {', '.join(f'{x:.1f}' for x in row['samples_ns'])})")
+        rows = [_in_subprocess("measure_reference", n) for _ in range(repeats)]
+        isolated.append(dict(kind="numpy reference", neurons=n, threads=1, **_median(rows),
+                             samples_ns=[r["ns_per_update"] for r in rows]))
+        say(f"isolated numpy reference, N={n}: {isolated[-1]['ns_per_update']:.1f} ns/update")
     synaptic = []
-    for kind in ("NESTML GLIF, I_e", "NEST glif_psc, dc_generator"):
-        row = _median([_in_subprocess("measure_synaptic", kind, 1) for _ in range(repeats)])
-        synaptic.append(dict(kind=kind, threads=1, **row))
-        if progress:
-            progress(f"synaptic {kind}: {row['ns_per_event']:.1f} ns/event")
+    kinds = ("NESTML GLIF, I_e", "NEST glif_psc, dc_generator")
+    samples = _interleaved({kind: ("measure_synaptic", (kind, 1)) for kind in kinds}, repeats)
+    for kind, rows in samples.items():
+        synaptic.append(dict(kind=kind, threads=1, **_median(rows)))
+        say(f"synaptic {kind}: {synaptic[-1]['ns_per_event']:.1f} ns/event")
     row = _median([_in_subprocess("measure_reference_synaptic") for _ in range(repeats)])
     synaptic.append(dict(kind="numpy reference", threads=1, **row))
-    if progress:
-        progress(f"synaptic numpy reference: {row['ns_per_event']:.1f} ns/event")
+    say(f"synaptic numpy reference: {row['ns_per_event']:.1f} ns/event")
     return {"isolated": isolated, "synaptic": synaptic}
 
 
