@@ -39,8 +39,6 @@ KINDS = {
 UPDATES_PER_RUN = 1e8      # neuron-updates per timed run (about 3 s of NEST at 30 ns)
 
 
-
-
 def measure_isolated(kind: str, n: int, threads: int) -> dict:
     """One process: ns per neuron-update and bytes per neuron (NEST kinds)."""
     import time

@@ -17,8 +17,10 @@ that silently lacks the edit. Dropping the flags is exact only when every ``onRe
 times the step's weight sum to a state variable (then a step without input adds ``c * 0.0 == 0.0``); the
 body of each is checked against that form before the ``if`` around its call is removed.
 
-The edited module computes the same numbers as the unedited one, except that spike weights are now
-applied exactly; ``tests/test_codegen_patches.py`` checks both.
+The edited module computes the same numbers as the unedited one, bit for bit, except that spike weights
+are now applied exactly (compared once, both builds side by side: ``comparisons/profile_update.md``).
+``tests/test_codegen_patches.py`` checks the edits on fresh NESTML output, and
+``tests/test_nest_module.py::test_a_spike_adds_exactly_its_weight`` the weights.
 """
 from __future__ import annotations
 
