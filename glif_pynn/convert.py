@@ -56,13 +56,17 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
         For invalid values (see :func:`glif_pynn.parameters.validate`); for a
         non-zero ``i_offset`` (``glif_psc`` has no constant current parameter;
         drive it with a ``dc_generator`` instead); for ``tau_refrac = 0`` (NEST
-        requires ``t_ref > 0``).
+        requires ``t_ref > 0``); for escape noise, ``delta_u > 0`` (NEST's GLIF
+        models are deterministic).
     """
     p = {name: float(params.get(name, BY_NAME[name].default)) for name in BY_NAME}
     validate(p)
     if p["i_offset"] != 0:
         raise ValueError(f"i_offset = {p['i_offset']:g} nA has no counterpart in glif_psc (it has no I_e): "
                          "connect a dc_generator of that amplitude to both models instead")
+    if p["delta_u"] != 0:
+        raise ValueError(f"delta_u = {p['delta_u']:g} mV (escape noise) has no counterpart in glif_psc/glif_cond, "
+                         "whose threshold is hard: compare with delta_u = 0")
     t_ref = p["tau_refrac"]
     if t_ref <= 0:
         raise ValueError("tau_refrac = 0 has no counterpart in glif_psc/glif_cond (NEST requires t_ref > 0): "
@@ -136,5 +140,6 @@ def from_nest_glif(nest: Mapping[str, object]) -> dict:
     if "E_rev" in nest:
         e_rev = list(nest["E_rev"])
         out["e_rev_E"], out["e_rev_I"] = float(e_rev[0]), float(e_rev[min(1, len(e_rev) - 1)])
+    out["lambda0"], out["delta_u"] = 0.0, 0.0      # NEST's GLIF models are deterministic: the hard threshold
     validate(out)
     return out

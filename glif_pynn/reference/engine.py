@@ -117,7 +117,7 @@ class Network:
         """``n`` GLIF neurons (``curr_exp``, ``curr_alpha``, ``cond_exp``, ``cond_alpha``), PyNN units."""
         if n < 1:
             raise ValueError("a population needs at least one neuron")
-        pop = self._add(n, group=NeuronGroup(flavour, n, params, self.dt), neuron_offset=self.n_neurons)
+        pop = self._add(n, group=NeuronGroup(flavour, n, params, self.dt, rng=self.rng), neuron_offset=self.n_neurons)
         self.n_neurons += pop.size
         return pop
 

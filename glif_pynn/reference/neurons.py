@@ -11,7 +11,9 @@ models does (``nestml_models/*.nestml``):
 3. a neuron not refractory at the start of the step whose new V exceeds
    ``v_thresh + theta + theta_v`` (strict) spikes: after-spike currents, V and theta jump,
    the counter is set to ``round(tau_refrac / dt)`` steps; the spike is stamped at
-   the end of the step;
+   the end of the step. With escape noise (``delta_u > 0``) the cell spikes instead with
+   probability ``1 - exp(-lambda dt)``, ``lambda = lambda0 exp((V - v_thresh - theta -
+   theta_v) / delta_u)``, one uniform draw per cell and step from the network's generator;
 4. (:meth:`NeuronGroup.receive`) the synaptic input arriving in this step is added;
 5. (the network) the continuous current for the next step is set.
 
@@ -67,6 +69,9 @@ class NeuronGroup:
         arrays; missing ones take the table's defaults. Validated on creation.
     dt : float
         Time step (ms).
+    rng : numpy.random.Generator, optional
+        Source of the escape-noise draws (cells with ``delta_u > 0``). Default: a
+        generator seeded with 0.
 
     Attributes
     ----------
@@ -80,10 +85,12 @@ class NeuronGroup:
         Continuous current (nA) from current sources, used in the next step.
     """
 
-    def __init__(self, flavour: str, n: int, params: Mapping[str, object], dt: float) -> None:
+    def __init__(self, flavour: str, n: int, params: Mapping[str, object], dt: float,
+                 rng: Optional[np.random.Generator] = None) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"unknown GLIF flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
         self.flavour, self.n, self.dt = flavour, int(n), float(dt)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
         self.kind = FLAVOURS[flavour]
         self.alpha = flavour.endswith("alpha")
         values = default_parameters(self.kind)
@@ -155,6 +162,11 @@ class NeuronGroup:
             "drive": self.has_stim or bool(np.any(p["i_offset"] != 0)),
         }
         self.active["refr"] = self.max_refr > 0 or bool(np.any(self.counter > 0))
+        self.active["escape"] = bool(np.any(p["delta_u"] > 0))
+        if self.active["escape"]:     # as the NESTML internals: lambda_0_h = 0.001 lambda_0 h
+            self._noisy = np.broadcast_to(np.asarray(p["delta_u"]) > 0, (self.n,))
+            self._lambda0_h = 0.001 * np.asarray(p["lambda0"]) * h
+            self._delta_u = np.where(self._noisy, p["delta_u"], 1.0)     # no division by 0 for hard cells
         self._i_total, self._drive = np.zeros(self.n), np.zeros(self.n)
         self._prepared = True
         self.update_drive()
@@ -208,10 +220,12 @@ class NeuronGroup:
         for key in ("asc1", "asc2", "theta"):
             if act[key]:
                 s[key if key == "theta" else "i_" + key] *= self.decay[key]
-        if act["theta"] or act["theta_v"]:
+        if act["theta"] or act["theta_v"] or act["escape"]:
             np.add(p["v_thresh"], s["theta"], out=t1)     # NESTML: V_th + theta_s + theta_v
             t1 += tv
             np.greater(v, t1, out=self._mask)
+            if act["escape"]:
+                self._escape_noise(v, t1)
         else:
             np.greater(v, p["v_thresh"], out=self._mask)
         if refractory:
@@ -222,6 +236,23 @@ class NeuronGroup:
         self._reset(idx)
         self._last_spike_step = step_index
         return idx
+
+    def _escape_noise(self, v: np.ndarray, threshold: np.ndarray) -> None:
+        """Cells with ``delta_u > 0`` spike with probability ``1 - exp(-lambda0 dt exp((V - threshold) / delta_u))``.
+
+        The NESTML expression, ``uniform < -expm1(-lambda_0_h exp((V - threshold) / Delta_V))``;
+        an intensity that overflows gives probability 1, and ``lambda0 = 0`` never fires."""
+        t2 = self._tmp[1]
+        np.subtract(v, threshold, out=t2)
+        t2 /= self._delta_u
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.exp(t2, out=t2)
+            t2 *= self._lambda0_h
+            np.negative(t2, out=t2)
+            np.expm1(t2, out=t2)
+            np.negative(t2, out=t2)
+            fire = self.rng.random(self.n) < t2
+        np.copyto(self._mask, fire, where=self._noisy)
 
     def _refractory_mask(self) -> bool:
         np.greater(self.counter, 0, out=self._refr)
