@@ -51,6 +51,28 @@ def steps(t_ms, dt: float) -> np.ndarray:
     return np.floor(np.asarray(t_ms, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
 
 
+def bernoulli_subset(rng: np.random.Generator, m: int, probability: float) -> np.ndarray:
+    """The indices i < m for which independent Bernoulli(``probability``) trials succeed, in order.
+
+    Drawn as a Bernoulli process, from geometric gaps between successes: about ``m * probability``
+    draws instead of ``m``.
+    """
+    if probability >= 1.0:
+        return np.arange(m)
+    if m == 0 or probability <= 0.0:
+        return np.zeros(0, dtype=np.int64)
+    if probability > 0.05:       # many successes: one uniform per trial is cheaper than the gaps
+        return np.flatnonzero(rng.random(m) < probability)
+    found, position = [], -1
+    batch = int(m * probability + 5.0 * math.sqrt(m * probability) + 8)
+    while True:
+        positions = position + np.cumsum(rng.geometric(probability, size=batch))
+        found.append(positions[positions < m])
+        if positions[-1] >= m:
+            return np.concatenate(found)
+        position = int(positions[-1])
+
+
 def _at(value, index):
     return value if np.ndim(value) == 0 else value[index]
 
@@ -164,9 +186,12 @@ class NeuronGroup:
         self.active["refr"] = self.max_refr > 0 or bool(np.any(self.counter > 0))
         self.active["escape"] = bool(np.any(p["delta_u"] > 0))
         if self.active["escape"]:     # as the NESTML internals: lambda_0_h = 0.001 lambda_0 h
-            self._noisy = np.broadcast_to(np.asarray(p["delta_u"]) > 0, (self.n,))
+            self._noisy = np.broadcast_to(np.asarray(p["delta_u"]) > 0, (self.n,)).copy()
+            self._hard = ~self._noisy
+            self._below = np.empty(self.n, dtype=bool)
             self._lambda0_h = 0.001 * np.asarray(p["lambda0"]) * h
-            self._delta_u = np.where(self._noisy, p["delta_u"], 1.0)     # no division by 0 for hard cells
+            self._lambda0_h_max = min(1.0, float(np.max(np.broadcast_to(self._lambda0_h, (self.n,))[self._noisy])))
+            self._delta_u = p["delta_u"]
         self._i_total, self._drive = np.zeros(self.n), np.zeros(self.n)
         self._prepared = True
         self.update_drive()
@@ -238,21 +263,32 @@ class NeuronGroup:
         return idx
 
     def _escape_noise(self, v: np.ndarray, threshold: np.ndarray) -> None:
-        """Cells with ``delta_u > 0`` spike with probability ``1 - exp(-lambda0 dt exp((V - threshold) / delta_u))``.
+        """Cells with ``delta_u > 0`` spike with probability ``p = -expm1(-lambda0 dt exp((V - threshold) / delta_u))``.
 
-        The NESTML expression, ``uniform < -expm1(-lambda_0_h exp((V - threshold) / Delta_V))``;
-        an intensity that overflows gives probability 1, and ``lambda0 = 0`` never fires."""
-        t2 = self._tmp[1]
-        np.subtract(v, threshold, out=t2)
-        t2 /= self._delta_u
+        The NESTML expression for ``p``; the draws are arranged so that ``p`` is computed only
+        where it matters. Above the threshold every cell draws ``u`` uniform in [0, 1) and spikes
+        when ``u < p``. Below it ``p <= lambda0 dt <= L`` (``L``, the largest ``lambda0 dt`` of the
+        group), so a cell can spike only when ``u < L``: those cells are drawn directly, each with
+        probability ``L``, independently (:func:`bernoulli_subset`), as a uniform ``u`` would
+        pick them, with ``u`` uniform in [0, L) for each. Every cell thus spikes with probability ``p``, independently,
+        as in NEST, which draws one ``u`` per cell and step. On entry ``self._mask`` holds
+        ``V > threshold`` (the hard cells' result).
+        """
+        rng = self.rng
+        above = np.flatnonzero(self._mask & self._noisy)
+        np.logical_not(self._mask, out=self._below)
+        self._below &= self._noisy
+        below = np.flatnonzero(self._below)
+        self._mask &= self._hard
+        chosen = below[bernoulli_subset(rng, below.size, self._lambda0_h_max)]
+        candidates = np.concatenate((above, chosen))
+        if candidates.size == 0:
+            return
+        u = np.concatenate((rng.random(above.size), self._lambda0_h_max * rng.random(chosen.size)))
         with np.errstate(over="ignore", invalid="ignore"):
-            np.exp(t2, out=t2)
-            t2 *= self._lambda0_h
-            np.negative(t2, out=t2)
-            np.expm1(t2, out=t2)
-            np.negative(t2, out=t2)
-            fire = self.rng.random(self.n) < t2
-        np.copyto(self._mask, fire, where=self._noisy)
+            intensity = _at(self._lambda0_h, candidates) * np.exp(
+                (v[candidates] - threshold[candidates]) / _at(self._delta_u, candidates))
+            self._mask[candidates] = u < -np.expm1(-intensity)
 
     def _refractory_mask(self) -> bool:
         np.greater(self.counter, 0, out=self._refr)
