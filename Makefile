@@ -1,7 +1,7 @@
-# The two commands of the README: `make compare` (main job) and `make test`.
+# The two commands of the README (docs/getting-started.md): `make compare` (main job) and `make test`.
 # Both set everything up first (Debian packages, .venv, the NEST module), idempotently;
 # `make test` also builds NEST with MPI once per machine (about 16 minutes; linked as .venv-mpi), for the MPI tier.
-.PHONY: setup mpi compare demo test test-fast clean-cache
+.PHONY: setup mpi compare demo docs test test-fast clean-cache
 
 setup:
 	bash scripts/setup.sh
@@ -14,6 +14,11 @@ compare: setup
 
 demo: setup
 	.venv/bin/glif-pynn demo
+
+# HTML documentation in docs/_build/html (index.html); warnings are errors, as in CI (tests/test_docs.py)
+docs: setup
+	.venv/bin/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
 
 test: setup mpi
 	.venv/bin/python -m pytest -q

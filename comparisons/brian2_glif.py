@@ -402,7 +402,7 @@ def _synapses(b2, source, cells, pre, post, weight, delay, clock) -> list:
 
 
 def compare(ours: dict, theirs: dict, dt: float = DT) -> dict:
-    """Spike counts, identical-step fraction, largest spike-time difference, largest |dV|."""
+    """Spike counts, identical-step fraction, largest spike-time difference, largest ``|dV|``."""
     a, b = ours["spikes"], theirs["spikes"]
     same = len(set(a) & set(b))
     by_neuron_a, by_neuron_b = {}, {}

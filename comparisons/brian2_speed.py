@@ -16,6 +16,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from comparisons.brian2_glif import DT, DURATION, REQUIREMENT, ROOT, agreement, brian2_module, glif_group
+from comparisons.tables import markdown_table
 from glif_pynn.reference.neurons import steps
 
 # -- performance -------------------------------------------------------------------------------
@@ -125,14 +126,6 @@ def machine_load() -> str:
 
 
 # -- report ------------------------------------------------------------------------------------
-def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> list[str]:
-    lines = ["| " + " | ".join(header for _, header, _ in columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join("" if row.get(key) is None else format(row[key], fmt)
-                                       for key, _, fmt in columns) + " |")
-    return lines
-
-
 def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Optional[str] = None) -> str:
     """The report section ``## Brian2 (optional extra `compare`)``."""
     lines = ["## Brian2 (optional extra `compare`)", "",
@@ -143,13 +136,13 @@ def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Opt
              "(then delays agree). Brian2 holds V for `timestep(refractory) - 1` steps, so the group gets "
              "`refractory = (round(tau_refrac/dt) + 1) dt`. See comparisons/brian2_glif.py.", "",
              "### Agreement (runtime device, 1 s per protocol)", ""]
-    lines += _table(agreement_rows, [
+    lines += [markdown_table(agreement_rows, [
         ("protocol", "protocol", "s"), ("neurons", "N", "d"), ("target", "codegen", "s"),
         ("alignment", "alignment", "s"),
         ("spikes_brian2", "spikes Brian2", "d"), ("spikes_reference", "spikes reference", "d"),
         ("same_step_fraction", "same step", ".3f"), ("max_abs_spike_dt_ms", "max spike dt (ms)", "g"),
         ("max_abs_dv_mV", "max abs dV (mV)", ".1e"), ("max_abs_dtheta_mV", "max abs dtheta (mV)", ".1e"),
-        ("max_abs_di_nA", "max abs dI (nA)", ".1e")])
+        ("max_abs_di_nA", "max abs dI (nA)", ".1e")])]
     lines += ["", "### Speed (isolated neurons, i_offset 0.2-0.4 nA, 1 core)", "",
               "ns per neuron-update = loop time / (N x steps), median of fresh processes. Brian2 runtime: "
               "Cython target, wall time of its main loop after a warm-up run (setup = sympy, code generation, "
@@ -160,12 +153,12 @@ def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Opt
               "(below 1: other processes took the core; wall-time figures are inflated by that much). "
               "Speed-up = reference / Brian2."
               + (f" Machine: {load}." if load else ""), ""]
-    lines += _table(performance_rows, [
+    lines += [markdown_table(performance_rows, [
         ("simulator", "simulator", "s"), ("neurons", "N", "d"), ("duration_ms", "t (ms)", "g"),
         ("ns_per_update", "ns/update", ".2f"), ("speedup", "speed-up", ".2f"), ("rate_hz", "rate (Hz)", ".1f"),
         ("cpu_share", "CPU share", ".2f"), ("setup_s", "runtime setup (s)", ".1f"),
         ("codegen_s", "codegen (s)", ".1f"), ("compile_s", "compile (s)", ".1f"),
-        ("binary_ns_per_update", "binary wall ns/update", ".2f")])
+        ("binary_ns_per_update", "binary wall ns/update", ".2f")])]
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from comparisons.tables import markdown_table
+
 
 def machine_description() -> dict:
     import importlib.metadata as md
@@ -24,14 +26,6 @@ def machine_description() -> dict:
     versions = {name: md.version(name) for name in ("nest-simulator", "nestml", "PyNN", "numpy")}
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
             "date": time.strftime("%Y-%m-%d %H:%M"), "load average at start": "%.2f %.2f %.2f" % os.getloadavg()}
-
-
-def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
-    """Markdown table; columns are (key, header, format)."""
-    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join(format(row[k], f) for k, _, f in columns) + " |")
-    return "\n".join(lines)
 
 
 def convergence_figure(rows: list[dict], path: Path) -> None:
@@ -63,7 +57,7 @@ def write_report(results: dict, out: Path) -> Path:
         lines += ["## NESTML GLIF vs NEST glif_psc (GLIF1-4, through glif_pynn.convert)", "",
                   "Both models in one kernel, same generators, 1 s per protocol; coincidence factor with a 2 ms "
                   "window; spike-time differences over matched spikes; V RMSE over the whole run.", "",
-                  _table(results["agreement_glif_psc"], [
+                  markdown_table(results["agreement_glif_psc"], [
                       ("level", "level", "s"), ("protocol", "protocol", "s"), ("resolution_ms", "h (ms)", "g"),
                       ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_psc", "spikes glif_psc", "d"),
                       ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", r"max \|dt\| (ms)", ".3g"),
@@ -73,21 +67,21 @@ def write_report(results: dict, out: Path) -> Path:
         lines += [glif_cond_section(results["agreement_glif_cond"])]
     if "agreement_reference" in results:
         lines += ["## NESTML model (pyNN.nest) vs numpy reference (glif_pynn.reference), same PyNN script", "",
-                  _table(results["agreement_reference"], [
+                  markdown_table(results["agreement_reference"], [
                       ("cell_type", "cell type", "s"), ("protocol", "protocol", "s"),
                       ("spikes_nest", "spikes NEST", "d"), ("spikes_reference", "spikes reference", "d"),
-                      ("same_spike_steps", "same spike steps", ""), ("max_abs_dv_mV", "max |dV| (mV)", ".2e")]), ""]
+                      ("same_spike_steps", "same spike steps", ""), ("max_abs_dv_mV", r"max \|dV\| (mV)", ".2e")]), ""]
     if "convergence" in results:
         rows = results["convergence"]
         lines += ["## Convergence as h shrinks", "", "![convergence](convergence.png)", "",
-                  _table([{"model": m, "order": observed_order(rows, m),
+                  markdown_table([{"model": m, "order": observed_order(rows, m),
                            "err01": next(r["abs_error_mV"] for r in rows if r["model"] == m and r["resolution_ms"] == 0.1)}
                           for m in MODELS],
                          [("model", "model", "s"), ("order", "observed order", ".2f"),
                           ("err01", "error at h = 0.1 ms (mV)", ".2e")]), ""]
     if "performance" in results:
         perf = results["performance"]
-        lines += ["## Speed and memory (isolated neurons)", "", _table(perf["isolated"], [
+        lines += ["## Speed and memory (isolated neurons)", "", markdown_table(perf["isolated"], [
             ("kind", "model", "s"), ("neurons", "N", "d"), ("threads", "threads", "d"),
             ("ns_per_update", "ns / neuron-update", ".1f"), ("bytes_per_neuron", "bytes / neuron", ".0f")]), ""]
         ratios = []
@@ -103,10 +97,10 @@ def write_report(results: dict, out: Path) -> Path:
                                "paired": ", ".join(f"{x:.2f}" for x in paired)})
         lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (target <= 1.0): the ratio of the "
                   "medians, and the ratio within each round of back-to-back runs (sorted):", "",
-                  _table(ratios, [("neurons", "N", "d"), ("threads", "threads", "d"), ("ratio", "ratio of medians", ".2f"),
+                  markdown_table(ratios, [("neurons", "N", "d"), ("threads", "threads", "d"), ("ratio", "ratio of medians", ".2f"),
                                   ("paired", "per-round ratios", "s")]),
                   "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
-                  _table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
+                  markdown_table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
     if "brian2" in results:
         from comparisons.brian2_speed import markdown as brian2_section

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from glif_pynn.toolchain import NestToolchain, check_prerequisites, detect_toolchain
+from glif_pynn.errors import BuildError
+from glif_pynn.toolchain import NestToolchain, check_prerequisites, describe_missing_header, detect_toolchain
 
 MODULE_NAME = "glifmodule"
 #: Bumped whenever this recipe changes in a way that changes the binary.
@@ -42,10 +43,6 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "nestml_models"
 MODEL_NAMES = ("glif_psc_exp_neuron", "glif_psc_alpha_neuron", "glif_cond_exp_neuron", "glif_cond_alpha_neuron")
 
 Progress = Callable[[str], None]
-
-
-class BuildError(RuntimeError):
-    """The NEST module could not be built; the message says what is missing and where the log is."""
 
 
 def _stderr_progress(message: str) -> None:
@@ -249,7 +246,6 @@ def _run_stage(stage: str, command: list[str], log, log_path: Path, cwd: Path) -
 
 def _diagnose(log_path: Path) -> str:
     """A one-line hint from the tail of a failed build log."""
-    from glif_pynn.toolchain import describe_missing_header
     try:
         text = log_path.read_text(errors="replace")
     except OSError:

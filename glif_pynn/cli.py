@@ -109,6 +109,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from glif_pynn._quiet import quiet_third_parties
+    quiet_third_parties()        # before anything imports NEST or pyNN
     parser = argparse.ArgumentParser(prog="glif-pynn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build (or find in the cache) the NEST module glifmodule")

@@ -1,7 +1,7 @@
 """Convert between PyNN GLIF parameters and NEST's hand-written ``glif_psc`` / ``glif_cond``.
 
 NEST's models (Teeter et al. 2018, as implemented in NEST 3) differ from DESIGN §1 in
-ways a converter can partly absorb (see the README, "Differences from glif_psc"):
+ways a converter can partly absorb (see docs/model.md, "Differences from NEST's glif_psc and glif_cond"):
 
 * **Mapped exactly.** NEST applies the after-spike-current and threshold jumps at the
   *end* of the refractory period (``I_j <- f_j I_j exp(-k_j t_ref) + dI_j``,

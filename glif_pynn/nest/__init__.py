@@ -15,10 +15,12 @@ needs no further call.
 """
 import warnings
 
+from glif_pynn._quiet import ignore_third_party_warnings
+
 with warnings.catch_warnings():
-    # pyNN.nest looks for nest-config on PATH to build its own extensions, which this package
-    # does not use (and the pip wheel's nest-config is wrong anyway): not the user's concern.
-    warnings.filterwarnings("ignore", message="Cannot find nest-config")
+    # pyNN.nest's import warns about its own use of NEST (nest-config, deprecated calls):
+    # not the user's concern (see glif_pynn._quiet).
+    ignore_third_party_warnings()
     from glif_pynn.nest.module import install, is_installed, MODEL_NAMES
     from glif_pynn.nest.cells import GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha, CELL_TYPES
     from glif_pynn.nest.hooks import install_hooks

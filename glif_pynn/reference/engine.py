@@ -4,19 +4,19 @@ One step ``n`` covers ``(n dt, (n + 1) dt]``. :meth:`Network.run_steps` does, in
 order (the order of the generated NEST code; the neuron part is in
 :mod:`glif_pynn.reference.neurons`):
 
-1-3. every neuron group advances: refractory cells count down and keep V, the others
-     advance V; all other states propagate exactly; ``V > v_thresh + theta`` (strict, and
-     not refractory at the start of the step) emits a spike stamped ``(n + 1) dt`` and
-     resets. Spike sources emit their spikes stamped ``(n + 1) dt``.
-   . the spikes of step ``n`` go into the ring buffer: a connection with delay ``d``
-     (``D = round(d / dt)`` steps, halves up, at least 1) into the slot of step ``n + D``;
-4.   the slot of step ``n`` is added to the synaptic states (inhibition as magnitudes).
-     So an event emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1``
-     on: the synaptic current jumps at ``t + d`` for a spike stamped ``t``, as in NEST
-     (checked spike for spike in tests/test_reference_vs_nest.py);
-5.   the continuous current for step ``n + 1`` is set from the current sources (a
-     source's value at time ``(n + 1) dt``; see :mod:`glif_pynn.reference.sources`);
-6.   recorders sample the state at time ``(n + 1) dt`` (sample 0 is the initial state).
+- (1-3) every neuron group advances: refractory cells count down and keep V, the others
+  advance V; all other states propagate exactly; ``V > v_thresh + theta`` (strict, and
+  not refractory at the start of the step) emits a spike stamped ``(n + 1) dt`` and
+  resets. Spike sources emit their spikes stamped ``(n + 1) dt``.
+  The spikes of step ``n`` go into the ring buffer: a connection with delay ``d``
+  (``D = round(d / dt)`` steps, halves up, at least 1) into the slot of step ``n + D``;
+- (4) the slot of step ``n`` is added to the synaptic states (inhibition as magnitudes).
+  So an event emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1``
+  on: the synaptic current jumps at ``t + d`` for a spike stamped ``t``, as in NEST
+  (checked spike for spike in tests/test_reference_vs_nest.py);
+- (5) the continuous current for step ``n + 1`` is set from the current sources (a
+  source's value at time ``(n + 1) dt``; see :mod:`glif_pynn.reference.sources`);
+- (6) recorders sample the state at time ``(n + 1) dt`` (sample 0 is the initial state).
 
 All connections live in one CSR table over presynaptic nodes
 (:class:`~glif_pynn.reference.sources.Synapses`, 12 bytes per synapse plus row pointers);

@@ -7,12 +7,9 @@ forms; see :class:`Quadrature`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from glif_pynn.reference.neurons import NeuronGroup
 
 GAUSS_NODES = 4
 PANEL_RATE_STEP = 0.75     # largest (rate x panel length) in a panel: error on V below 1e-8 mV per step
@@ -24,6 +21,19 @@ def compact(value, n: int):
     array = np.broadcast_to(np.asarray(value, dtype=float), (n,))
     return np.array(array[0]) if n and np.all(array == array[0]) else np.array(array)
 
+
+class StepGroup(Protocol):
+    """What :class:`Quadrature` reads from its neuron group (a
+    :class:`glif_pynn.reference.neurons.NeuronGroup`), spelled out here so that this module
+    depends on nothing of the engine and ``neurons`` alone imports ``quadrature``."""
+
+    n: int
+    dt: float
+    alpha: bool
+    params: dict
+    state: dict
+    active: dict
+    _drive: np.ndarray
 
 
 class Quadrature:
@@ -38,7 +48,7 @@ class Quadrature:
     ``[0, s_k]`` (five panels' work per panel).
     """
 
-    def __init__(self, group: "NeuronGroup", rates: dict) -> None:
+    def __init__(self, group: StepGroup, rates: dict) -> None:
         self.group = group
         p, n = group.params, group.n
         self.rates = {k: np.asarray(rates[k]) for k in ("exc", "inh", "asc1", "asc2")}
