@@ -154,14 +154,19 @@ def ratios(rows: list[dict]) -> list[dict]:
     return out
 
 
+def figure_name(backend: str) -> str:
+    """The example's figure in the report: ``irregular_firing.png`` for pyNN.nest (the gallery's figure)."""
+    return "irregular_firing.png" if backend == "nest" else f"irregular_firing_{backend}.png"
+
+
 def markdown(result: dict) -> str:
-    from comparisons.report import _table
+    from comparisons.tables import markdown_table as _table
     lines = ["## Escape noise (stochastic spiking)", "",
              "Irregular firing (`examples/irregular_firing.py`): ISI CV against delta_u under constant and "
              "fluctuating input, and ISI histograms, on both backends.", ""]
     for backend in ("nest", "reference"):
         if backend in result.get("figures", {}):
-            lines += [f"![irregular firing, {backend}](irregular_firing_{backend}.png)", "",
+            lines += [f"![irregular firing, {backend}]({figure_name(backend)})", "",
                       _table(result["figures"][backend], [("drive", "input", "s"), ("delta_u", "delta_u (mV)", "g"),
                                                          ("rate", "rate (Hz)", ".1f"), ("cv", "ISI CV", ".3f")]), ""]
     if "bench" in result:
@@ -186,7 +191,7 @@ def run(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]
     figures = {}
     for backend in ("nest", "reference"):
         say(f"irregular firing on {backend}")
-        result = irregular_firing.main(["--backend", backend, "--output", str(out / f"irregular_firing_{backend}.png")]
+        result = irregular_firing.main(["--backend", backend, "--output", str(out / figure_name(backend))]
                                        + (["--duration", "1000"] if quick else []))
         figures[backend] = [{"drive": drive, "delta_u": row["delta_u"], "rate": row["rate"], "cv": row["cv"]}
                             for drive in ("constant", "fluctuating") for row in result[drive]["rows"]]

@@ -105,6 +105,9 @@ def write_report(results: dict, out: Path) -> Path:
     if "brian2" in results:
         from comparisons.brian2_speed import markdown as brian2_section
         lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"])]
+    if "escape_noise" in results:
+        from comparisons.escape_noise import markdown as escape_noise_section
+        lines += [escape_noise_section(results["escape_noise"])]
     if "figures" in results:
         lines += ["## The source document's studies (examples/, pyNN.nest)", ""]
         for name, caption in results["figures"].items():
@@ -152,7 +155,8 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
             sizes: Optional[tuple] = None) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
     ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
-    from comparisons import agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, performance
+    from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, escape_noise,
+                             performance)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
@@ -163,9 +167,10 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
              ("the source document's studies (figures)", lambda: example_figures(out, quick)),
              ("performance", lambda: performance.run(
                  sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
-                 repeats=1 if quick else 3, progress=say))]
+                 repeats=1 if quick else 3, progress=say)),
+             ("escape noise: irregular firing and its cost", lambda: escape_noise.run(out, quick, say))]
     keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "figures",
-            "performance"]
+            "performance", "escape_noise"]
     if brian2_available():
         steps.append(("Brian2 (optional extra compare)", lambda: brian2_study(quick, say)))
         keys.append("brian2")

@@ -83,6 +83,13 @@ def _bench(args: argparse.Namespace) -> int:
         rows = run_scale(t_sim=args.duration, progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         print(json.dumps(rows, indent=1))
         return 0
+    if args.target == "noise":
+        from comparisons.escape_noise import bench, markdown
+        print("glif-pynn bench: escape noise off and on, NEST and the numpy reference, isolated cells "
+              f"(sizes {args.sizes}, {args.repeats} interleaved rounds of fresh processes)", flush=True)
+        print(markdown({"bench": bench(sizes=sizes, repeats=args.repeats,
+                                       progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))}))
+        return 0
     if args.target == "reference":
         from glif_pynn.reference.bench import bench_reference, format_report
         print(f"glif-pynn bench: numpy reference, sizes {args.sizes}, then 10k x 1000 synapses (about a minute)",
@@ -139,8 +146,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
     allen.set_defaults(func=_allen)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest", "scale"),
-                       help="the numpy reference, the NEST models, or large networks on 1-2 threads and 2 MPI ranks")
+    bench.add_argument("target", choices=("reference", "nest", "scale", "noise"),
+                       help="the numpy reference, the NEST models, large networks on 1-2 threads and 2 MPI ranks, "
+                            "or escape noise off and on")
     bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
