@@ -47,12 +47,14 @@ NEST_GLIF = {1: dict(C_m=60.0, g=4.0, E_L=-75.0, V_th=-52.0, V_reset=-75.0, t_re
                      spike_dependent_threshold=False, after_spike_currents=True, adapting_threshold=False)}
 
 
-def build_network(directory: Path, n_per_type: int = 30, n_exc_inputs: int = 100, n_inh_inputs: int = 40,
-                  duration: float = 1000.0, dt: float = 0.05, seed: int = 15) -> Path:
+def build_network(directory: Path, n_per_type: int = 30, duration: float = 1000.0, dt: float = 0.05,
+                  seed: int = 15) -> Path:
     """Write the network, its input spikes and configs into ``directory``; return the simulation config.
 
     ``n_per_type`` cells of each of the seven node types (Allen GLIF1-5, NEST GLIF1 and GLIF3): 210 cells
-    by default. ``duration`` and ``dt`` in ms go into the simulation config (BMTK's ``run`` section).
+    by default. Whatever the size, a cell receives on average 20 excitatory and 8 inhibitory inputs (of
+    ``10 n_per_type / 3`` and ``4 n_per_type / 3`` virtual nodes), 6 recurrent excitatory and 6 inhibitory
+    ones. ``duration`` and ``dt`` in ms go into the simulation config (BMTK's ``run`` section).
     """
     from bmtk.builder import NetworkBuilder
     from bmtk.utils.reports.spike_trains import PoissonSpikeGenerator
@@ -78,6 +80,7 @@ def build_network(directory: Path, n_per_type: int = 30, n_exc_inputs: int = 100
     for port in range(1, 5):
         (synapses / f"port{port}.json").write_text(json.dumps({"receptor_type": port}))
 
+    n_exc_inputs, n_inh_inputs, n_recurrent = 10 * n_per_type // 3, 4 * n_per_type // 3, 2 * n_per_type
     lgn = NetworkBuilder("lgn")
     lgn.add_nodes(N=n_exc_inputs, model_type="virtual", ei="e")
     lgn.add_nodes(N=n_inh_inputs, model_type="virtual", ei="i")
@@ -91,17 +94,17 @@ def build_network(directory: Path, n_per_type: int = 30, n_exc_inputs: int = 100
     for (level, source), rheobase in _rheobases().items():
         target = v1.nodes(glif_level=level, source=source)
         lgn.add_edges(source={"ei": "e"}, target=target, connection_rule=random_synapses,
-                      connection_params={"p": 0.2}, syn_weight=round(0.2 * rheobase, 3), delay=1.5,
+                      connection_params={"p": 20 / n_exc_inputs}, syn_weight=round(0.2 * rheobase, 3), delay=1.5,
                       model_template="static_synapse", dynamics_params="port1.json")
         lgn.add_edges(source={"ei": "i"}, target=target, connection_rule=random_synapses,
-                      connection_params={"p": 0.2}, syn_weight=round(-0.1 * rheobase, 3), delay=2.0,
+                      connection_params={"p": 8 / n_inh_inputs}, syn_weight=round(-0.1 * rheobase, 3), delay=2.0,
                       model_template="static_synapse", dynamics_params="port2.json")
     # recurrent GLIF1/3 cells: the Allen ones excite (port 3), the NEST ones inhibit (port 4), onto everyone
     v1.add_edges(source={"recurrent": True, "source": "allen"}, target=v1.nodes(), connection_rule=random_synapses,
-                 connection_params={"p": 0.1}, syn_weight=4.0, delay=1.0, model_template="static_synapse",
+                 connection_params={"p": 6 / n_recurrent}, syn_weight=4.0, delay=1.0, model_template="static_synapse",
                  dynamics_params="port3.json")
     v1.add_edges(source={"recurrent": True, "source": "nest"}, target=v1.nodes(), connection_rule=random_synapses,
-                 connection_params={"p": 0.1}, syn_weight=-5.0, delay=2.5, model_template="static_synapse",
+                 connection_params={"p": 6 / n_recurrent}, syn_weight=-5.0, delay=2.5, model_template="static_synapse",
                  dynamics_params="port4.json")
     for net in (v1, lgn):
         net.build()

@@ -75,8 +75,7 @@ def run(output_dir: Path, quick: bool = False, progress: Optional[Callable[[str]
     directory = output_dir / "sonata_network"
     say(f"building the SONATA network with BMTK's NetworkBuilder ({7 * n_per_type} cells) in {directory}")
     started = time.perf_counter()
-    bmtk_network.build_network(directory, n_per_type=n_per_type, n_exc_inputs=100 * n_per_type // 30,
-                               n_inh_inputs=40 * n_per_type // 30, duration=duration)
+    bmtk_network.build_network(directory, n_per_type=n_per_type, duration=duration)
     build_network_s = time.perf_counter() - started
     levels = bmtk_network.node_levels(directory)
     rows = []

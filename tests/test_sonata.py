@@ -14,7 +14,7 @@ and BMTK run at dt = 0.05 and 0.025 ms (in subprocesses), once per session. Expe
   1), and the mean shift of the matched spikes shrinks with dt (first order: halving dt halves it; the
   test allows a ratio up to 0.75).
 
-Runtime: about 90 s on 2 busy cores (BMTK about 40 s of it).
+Runtime: about 60 s on 2 busy cores (BMTK about 25 s of it).
 """
 import csv
 import json
@@ -248,3 +248,17 @@ def test_cli_writes_spikes_that_bmtk_reads(broken, capsys):
     np.testing.assert_allclose(np.sort(frame["timestamps"].to_numpy()), np.sort(times), err_msg="BMTK reads our times")
     assert main(["sonata", str(directory / "nowhere.json"), "--backend", "reference"]) == 1
     assert "SONATA file not found" in capsys.readouterr().err
+
+
+def test_example_runs_the_network_and_plots_it(network, tmp_path):
+    import subprocess
+    import sys
+    directory, _ = network
+    config = bmtk_network.write_configs(directory, DURATION, DTS[0], output="example")
+    output = tmp_path / "sonata_network.png"
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "examples" / "sonata_network.py"),
+                             "--backend", "nest", "--config", str(config), "--duration", "100", "--output", str(output)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "v1:GLIF_curr_alpha_4ports 210 cells" in result.stdout and "GLIF5: 30 cells" in result.stdout, result.stdout
+    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and output.stat().st_size > 10_000, "a real figure"

@@ -220,8 +220,10 @@ def _spike_lists(values, size: int) -> list:
 
 def _engine_source(celltype, params: dict, size: int):
     if isinstance(celltype, SpikeSourceArray):
-        # emitted in pyNN.nest's steps (spike_generator at t - min_delay + parrot neuron)
-        return _sources.SpikeArraySource(_spike_lists(params["spike_times"], size), state.dt, state.min_delay)
+        # emitted in pyNN.nest's steps (spike_generator at t - min_delay + parrot neuron); a subclass with
+        # uses_parrot = False (as pyNN.nest's) emits at the spike times themselves, as a bare spike_generator
+        relay = state.min_delay if getattr(celltype, "uses_parrot", True) else None
+        return _sources.SpikeArraySource(_spike_lists(params["spike_times"], size), state.dt, relay)
     if isinstance(celltype, SpikeSourcePoisson):
         return _sources.PoissonSource(size, state.dt, params["rate"], params["start"], params["duration"])
     _unsupported(f"the cell type {type(celltype).__name__}")

@@ -5,8 +5,10 @@
     import pyNN.nest as sim
     import glif_pynn.sonata
 
-    sim.setup(timestep=0.1)
-    net = glif_pynn.sonata.load("simulation_config.json", sim)   # populations, projections, node ids
+    config = glif_pynn.sonata.read_config("simulation_config.json")
+    edges = glif_pynn.sonata.read_edges(config)
+    sim.setup(timestep=config.dt, min_delay=glif_pynn.sonata.min_delay(edges, config.dt))
+    net = glif_pynn.sonata.load(config, sim, edges)   # populations, projections, node ids
     ...
     glif_pynn.sonata.run("simulation_config.json", backend="nest")  # the whole config, as BMTK's PointNet
 
@@ -21,7 +23,8 @@ Spikes (:mod:`~glif_pynn.sonata.spikes`): SONATA's ``/spikes/<population>`` layo
 node type and edge files is pyNN's (``pyNN.serialization.sonata``); what it lacks is listed in each module.
 """
 from glif_pynn.sonata.config import SonataConfig, SonataError, read_config
-from glif_pynn.sonata.network import SonataNetwork, load
+from glif_pynn.sonata.edges import read_edges
+from glif_pynn.sonata.network import SonataNetwork, load, min_delay
 from glif_pynn.sonata.runner import run
 
-__all__ = ["load", "run", "read_config", "SonataConfig", "SonataError", "SonataNetwork"]
+__all__ = ["load", "run", "read_config", "read_edges", "min_delay", "SonataConfig", "SonataError", "SonataNetwork"]

@@ -1,16 +1,24 @@
 """A SONATA circuit built in a PyNN backend (pyNN.nest or glif_pynn.reference) with glif-pynn's types.
 
 One PyNN ``Population`` per SONATA node population and cell type (per-node parameters as arrays;
-virtual nodes: one ``SpikeSourceArray``), one ``Projection`` per edge population, source and target
+virtual nodes: one spike source array), one ``Projection`` per edge population, source and target
 Population and receptor port (``FromListConnector``, receptor type ``synK`` for NEST port K), weights
 ``syn_weight * nsyns / 1000`` (pA -> nA or nS -> uS), delays in ms.
+
+Virtual nodes are spike sources without pyNN.nest's parrot relay (:func:`spike_source_type`): NEST
+``spike_generator``\ s connected to their targets directly, as BMTK connects them, so that every input
+spike arrives when BMTK delivers it (pyNN.nest's ``SpikeSourceArray`` drops spikes at or before
+``min_delay``) and ``min_delay`` can be the network's smallest delay (NEST exchanges spikes once per
+``min_delay``: with ``min_delay = dt`` a 1,000-cell network ran 5 times slower at dt = 0.01 ms).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Optional
 
 import numpy as np
 
@@ -38,8 +46,6 @@ class SonataNetwork:
         Label -> the SONATA node id of each cell of that Population.
     node_population : dict
         Label -> the SONATA node population it belongs to.
-    dropped_input_spikes : int
-        Input spikes at or before ``min_delay``, which pyNN.nest cannot deliver (dropped on both backends).
     """
 
     config: SonataConfig
@@ -47,12 +53,10 @@ class SonataNetwork:
     projections: list = field(default_factory=list)
     node_ids: dict = field(default_factory=dict)
     node_population: dict = field(default_factory=dict)
-    dropped_input_spikes: int = 0
 
     def neurons(self) -> dict:
         """The Populations of point neurons (not the virtual nodes), by label."""
-        return {label: pop for label, pop in self.populations.items()
-                if not type(pop.celltype).__name__.startswith("SpikeSource")}
+        return {label: pop for label, pop in self.populations.items() if pop.celltype.injectable}
 
     def spikes(self) -> dict:
         """``{node population: (node ids, times in ms)}`` recorded from the point neurons (gathered over
@@ -77,7 +81,27 @@ def cell_types_of(sim: ModuleType) -> ModuleType:
     raise SonataError(f"glif_pynn.sonata runs on pyNN.nest and glif_pynn.reference, not {getattr(sim, '__name__', sim)}")
 
 
-def load(config: ConfigLike, sim: ModuleType) -> SonataNetwork:
+@functools.lru_cache(maxsize=None)
+def spike_source_type(sim: ModuleType) -> type:
+    """``sim.SpikeSourceArray`` without pyNN.nest's parrot relay (``uses_parrot = False``): a spike at t is
+    emitted in the step that ends at or after t, as NEST's ``spike_generator`` (and BMTK) emits it; the
+    reference does the same for this type."""
+    from pyNN.standardmodels import build_translations
+    attributes = {"uses_parrot": False, "__module__": __name__,
+                  "__doc__": "Spike times emitted directly (no parrot relay), as BMTK's spike generators."}
+    if getattr(sim, "__name__", "") == "pyNN.nest":
+        attributes["translations"] = build_translations(("spike_times", "spike_times"))   # no min_delay shift
+    return type("SpikeGeneratorArray", (sim.SpikeSourceArray,), attributes)
+
+
+def min_delay(edges: list, dt: float) -> float:
+    """The smallest delay of ``edges`` (ms), as a whole number of steps, at least ``dt``: the ``min_delay``
+    to give ``sim.setup`` (BMTK's NEST gets it from the connections)."""
+    delays = [table.delay.min() for table in edges if len(table.delay)]
+    return max(dt, float(np.floor(min(delays) / dt + 1e-9)) * dt) if delays else dt
+
+
+def load(config: ConfigLike, sim: ModuleType, edges: Optional[list] = None) -> SonataNetwork:
     """Build the SONATA network of ``config`` in the PyNN backend ``sim`` (after ``sim.setup()``).
 
     Parameters
@@ -86,7 +110,10 @@ def load(config: ConfigLike, sim: ModuleType) -> SonataNetwork:
         A simulation config (with ``"network"`` naming the circuit config, as BMTK writes them) or a
         circuit config. Spike inputs of the simulation config drive the virtual nodes.
     sim : module
-        ``pyNN.nest`` or ``glif_pynn.reference``, set up with the config's time step.
+        ``pyNN.nest`` or ``glif_pynn.reference``, set up with the config's time step (and, for speed,
+        ``min_delay`` = :func:`min_delay` of the edges).
+    edges : list of EdgeTable, optional
+        The edges, when already read (:func:`glif_pynn.sonata.edges.read_edges`).
 
     Returns
     -------
@@ -102,13 +129,14 @@ def load(config: ConfigLike, sim: ModuleType) -> SonataNetwork:
     cell_types = cell_types_of(sim)
     groups = read_nodes(cfg)
     net = SonataNetwork(cfg)
-    inputs = _input_spikes(cfg, groups, sim.get_min_delay(), net)
+    inputs = _input_spikes(cfg, groups)
+    sources = spike_source_type(sim)
     index = {}      # node population -> (node ids sorted, label of each, index in its Population)
     for group in groups:
         label = f"{group.population}:{group.type_name}"
         if group.virtual:
             trains = [sim.Sequence(inputs.get((group.population, int(i)), np.zeros(0))) for i in group.node_ids]
-            pop = sim.Population(len(group.node_ids), sim.SpikeSourceArray(spike_times=trains), label=label)
+            pop = sim.Population(len(group.node_ids), sources(spike_times=trains), label=label)
         else:
             cell_type = getattr(cell_types, group.type_name)
             pop = sim.Population(len(group.node_ids), cell_type(**group.parameters()), label=label)
@@ -120,7 +148,7 @@ def load(config: ConfigLike, sim: ModuleType) -> SonataNetwork:
                                    np.r_[positions, np.arange(len(group.node_ids))])
     lookup = {name: _Lookup(*parts) for name, parts in index.items()}
     targets = {label: group for label, group in zip(net.populations, groups)}
-    for table in read_edges(cfg):
+    for table in read_edges(cfg) if edges is None else edges:
         net.projections += _projections(table, lookup, targets, net.populations, sim, cfg.dt)
     return net
 
@@ -177,7 +205,7 @@ def _projections(table: EdgeTable, lookup: dict, groups: dict, populations: dict
     return projections
 
 
-def _input_spikes(cfg: SonataConfig, groups: list, min_delay: float, net: SonataNetwork) -> dict:
+def _input_spikes(cfg: SonataConfig, groups: list) -> dict:
     """``{(node population, node id): spike times}`` of the config's spike inputs."""
     virtual = {g.population for g in groups if g.virtual}
     out: dict = {}
@@ -192,12 +220,8 @@ def _input_spikes(cfg: SonataConfig, groups: list, min_delay: float, net: Sonata
         if population not in virtual:
             raise SonataError(f"{cfg.path}: input {name!r} drives {population!r}, which has no virtual nodes")
         ids, times = read_spikes(spec["input_file"], population)
-        early = times <= min_delay
-        if early.any():
-            net.dropped_input_spikes += int(early.sum())
-            warnings.warn(f"input {name!r}: {int(early.sum())} spikes at or before min_delay = {min_delay:g} ms "
-                          "dropped (pyNN.nest's spike sources cannot emit them; BMTK would)", UserWarning, stacklevel=3)
-        ids, times = ids[~early], times[~early]
+        if len(times) and times.min() <= 0:
+            raise SonataError(f"{spec['input_file']}: spike times at or before 0 ms (NEST, and BMTK, refuse them)")
         for node in np.unique(ids):
             out[(population, int(node))] = np.sort(np.r_[out.get((population, int(node)), []), times[ids == node]])
     return out

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from glif_pynn.sonata.config import ConfigLike, SonataError, read_config
-from glif_pynn.sonata.network import load
+from glif_pynn.sonata.edges import read_edges
+from glif_pynn.sonata.network import load, min_delay
 from glif_pynn.sonata.spikes import write_spikes
 
 BACKENDS = {"nest": "pyNN.nest", "reference": "glif_pynn.reference"}
@@ -56,9 +57,10 @@ def run(config: ConfigLike, backend: str = "nest", progress: Optional[Callable[[
     sim = backend_module(backend)
     started = time.perf_counter()
     extra = {"threads": int(cfg.run["n_thread"])} if backend == "nest" and "n_thread" in cfg.run else {}
-    sim.setup(timestep=cfg.dt, min_delay=cfg.dt, **extra)
+    edges = read_edges(cfg)
+    sim.setup(timestep=cfg.dt, min_delay=min_delay(edges, cfg.dt), **extra)
     say(f"building {cfg.path.name} on {backend} (dt = {cfg.dt:g} ms)")
-    net = load(cfg, sim)
+    net = load(cfg, sim, edges)
     for pop in net.neurons().values():
         pop.record("spikes")
     built = time.perf_counter()
