@@ -31,7 +31,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from glif_pynn.parameters import CONDUCTANCE, STATE_BY_NAME
+from glif_pynn.parameters import STATE_BY_NAME
 from glif_pynn.reference.neurons import NeuronGroup, steps
 from glif_pynn.reference.sources import CurrentSource, PoissonSource, SpikeArraySource, Synapses
 
@@ -167,7 +167,7 @@ class Network:
         if not np.all(np.isfinite(w)):
             raise ValueError("weights must be finite")
         if post.group.ports is not None:
-            channel, w = _port_channel(post.group, receptor, w)
+            channel = post.group.port_channel(receptor, w)
         elif receptor == "excitatory":
             if np.any(w < 0):
                 raise ValueError("excitatory weights must be >= 0 (use receptor='inhibitory')")
@@ -460,22 +460,6 @@ class Network:
             else:
                 out[name] = np.array(rec.samples.get(name, []))
         return out
-
-
-def _port_channel(group: NeuronGroup, receptor, w: np.ndarray) -> tuple:
-    """(channel array, weights) for connections into the N-port ``group`` on ``receptor``."""
-    names = [r.name for r in group.receptors]
-    if isinstance(receptor, (int, np.integer)) and not isinstance(receptor, bool) and 1 <= receptor <= len(names):
-        port = int(receptor)
-    elif receptor in names:
-        port = names.index(receptor) + 1
-    else:
-        raise ValueError(f"receptor {receptor!r} is not a port of this {len(names)}-port population; give one of "
-                         f"{', '.join(names)} (or its number 1 ... {len(names)})")
-    if group.kind == CONDUCTANCE and np.any(w < 0):
-        raise ValueError(f"conductance weights must be >= 0 (receptor {names[port - 1]}); a port's reversal potential "
-                         "e_rev_k makes it inhibitory")
-    return np.full(len(w), port - 1, np.int64), w
 
 
 def _recorded_sign(name: str) -> float:

@@ -3,7 +3,7 @@
 One :class:`NeuronGroup` holds ``n`` neurons of one flavour (``curr_exp``,
 ``curr_alpha``, ``cond_exp``, ``cond_alpha``) in PyNN units (mV, ms, nA, nF, uS)
 and advances them by one step exactly as the generated NEST code of the NESTML
-models does (``nestml_models/*.nestml``):
+models does (rendered from ``nestml_models/glif_neuron.nestml.jinja``):
 
 1. neurons refractory at the start of the step decrement their counter and keep V and
    theta_v; the others advance V and theta_v over the step from the values at its start;
@@ -336,6 +336,22 @@ class NeuronGroup:
         s["theta"][idx] += _at(p["delta_theta"], idx)
         if self.active["refr"]:
             self.counter[idx] = _at(self.refr_steps, idx)
+
+    def port_channel(self, receptor, weights: np.ndarray) -> np.ndarray:
+        """Receptor channel (0-based) of connections with ``weights`` on ``receptor`` (``'synK'`` or K) of
+        this N-port group; ValueError for another name or, for conductances, a negative weight."""
+        names = [r.name for r in self.receptors]
+        if isinstance(receptor, (int, np.integer)) and not isinstance(receptor, bool) and 1 <= receptor <= len(names):
+            port = int(receptor)
+        elif receptor in names:
+            port = names.index(receptor) + 1
+        else:
+            raise ValueError(f"receptor {receptor!r} is not a port of this {len(names)}-port population; give one of "
+                             f"{', '.join(names)} (or its number 1 ... {len(names)})")
+        if self.kind == CONDUCTANCE and np.any(weights < 0):
+            raise ValueError(f"conductance weights must be >= 0 (receptor {names[port - 1]}); a port's reversal "
+                             "potential e_rev_k makes it inhibitory")
+        return np.full(len(weights), port - 1, np.int64)
 
     def receive(self, *totals: np.ndarray) -> None:
         """Phase 4: add the summed weights arriving in this step, one array per receptor (nA or uS;
