@@ -19,6 +19,7 @@ rendered files into ``DIR`` for reading; the build keeps them in the cache besid
 """
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 from dataclasses import dataclass
@@ -75,10 +76,10 @@ class ModelSpec:
 
 def check_port_count(n: object) -> int:
     """``n`` as an int if it is a valid number of receptor ports (2 or more), else ValueError."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
         raise ValueError(f"a number of receptor ports must be an integer >= 2, got {n!r} (with one port, "
                          "NEST would number it 0, not 1; use two and leave one unconnected)")
-    return n
+    return int(n)
 
 
 def model_name(flavour: str, ports: Optional[int] = None) -> str:
