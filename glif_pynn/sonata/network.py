@@ -25,7 +25,7 @@ import numpy as np
 from glif_pynn.parameters import CONDUCTANCE
 from glif_pynn.sonata.config import ConfigLike, SonataConfig, SonataError, read_config
 from glif_pynn.sonata.edges import EdgeTable, read_edges
-from glif_pynn.sonata.nodes import NodeGroup, read_nodes
+from glif_pynn.sonata.nodes import read_nodes
 from glif_pynn.sonata.spikes import read_spikes
 
 NEST_TO_PYNN_WEIGHT = 1e-3      # pA -> nA, nS -> uS
