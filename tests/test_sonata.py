@@ -196,6 +196,20 @@ def broken(network, tmp_path):
     return directory, bmtk_network.write_configs(directory, 100.0, DTS[0], output="out")
 
 
+def _rewrite_types(path, column, value, template):
+    """Set model_template to ``template`` in the rows of a types table whose ``column`` is ``value``."""
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle, delimiter=" "))
+    assert any(row[column] == value for row in rows), f"{value} in {path}"
+    for row in rows:
+        if row[column] == value:
+            row["model_template"] = template
+    with open(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=" ")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _rewrite_h5(path, dataset, change):
     with h5py.File(path, "r+") as handle:
         values = handle[dataset][()]
@@ -210,13 +224,13 @@ def _rewrite_h5(path, dataset, change):
     ("unknown node type", r"v1_nodes\.h5: node type 999 of population 'v1' is not in .*v1_node_types\.csv"),
     ("no receptor port", r"edge types \[100\] have no receptor_type"),
     ("undefined variable", r"uses the undefined variable \$NOWHERE"),
+    ("negative conductance", r"negative weights onto conductance-based cells \(v1:GLIF_cond_alpha_4ports\)"),
 ])
 def test_bad_or_unsupported_content_is_refused_by_name(broken, breakage, message):
     directory, config = broken
     network_dir = directory / "network"
     if breakage == "template":
-        path = network_dir / "v1_node_types.csv"
-        path.write_text(path.read_text().replace("nest:glif_lif_psc", "nest:iaf_psc_alpha"))
+        _rewrite_types(network_dir / "v1_node_types.csv", "model_template", "nest:glif_lif_psc", "nest:iaf_psc_alpha")
     elif breakage == "missing nodes file":
         (network_dir / "v1_nodes.h5").unlink()
     elif breakage == "missing spikes file":
@@ -228,6 +242,12 @@ def test_bad_or_unsupported_content_is_refused_by_name(broken, breakage, message
         _rewrite_h5(network_dir / "v1_nodes.h5", "nodes/v1/node_type_id", lambda t: np.r_[t[:-1], 999])
     elif breakage == "no receptor port":
         (directory / "components" / "synaptic_models" / "port3.json").write_text("{}")
+    elif breakage == "negative conductance":     # the NEST GLIF1 cells as glif_cond: inhibitory inputs have w < 0
+        model = directory / "components" / "point_neuron_models" / "nest_glif1.json"
+        params = json.loads(model.read_text())
+        params.update(g_m=params.pop("g"), E_rev=[0.0, -80.0, 0.0, -80.0])
+        model.write_text(json.dumps(params))
+        _rewrite_types(network_dir / "v1_node_types.csv", "dynamics_params", "nest_glif1.json", "nest:glif_cond")
     elif breakage == "undefined variable":
         data = json.loads(config.read_text())
         data["inputs"]["lgn_spikes"]["input_file"] = "$NOWHERE/lgn_spikes.h5"
