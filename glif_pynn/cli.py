@@ -115,6 +115,21 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sonata(args: argparse.Namespace) -> int:
+    """Run a SONATA simulation config (as BMTK's PointNet would) on pyNN.nest or the reference."""
+    from glif_pynn.sonata import SonataError, run
+    try:
+        summary = run(args.config, backend=args.backend,
+                      progress=lambda line: print(f"glif-pynn sonata: {line}", flush=True))
+    except (SonataError, OSError) as err:
+        print(f"glif-pynn sonata: {err}", file=sys.stderr)
+        return 1
+    print(f"glif-pynn sonata: {summary['n_cells']} cells, {summary['n_spikes']} spikes in {summary['tstop']:g} ms "
+          f"(build {summary['build_s']:.1f} s, run {summary['run_s']:.1f} s on {summary['backend']}); spikes: "
+          f"{summary['spikes_file']}", flush=True)
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from glif_pynn._quiet import quiet_third_parties
     quiet_third_parties()        # before anything imports NEST or pyNN
@@ -158,6 +173,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
     compare.add_argument("--sizes", default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
     compare.set_defaults(func=_compare)
+    sonata = commands.add_parser("sonata", help="run a SONATA simulation config (e.g. built with BMTK) and write "
+                                                "its spikes")
+    sonata.add_argument("config", help="simulation config JSON (with 'network' naming the circuit config, as BMTK)")
+    sonata.add_argument("--backend", choices=("nest", "reference"), default="nest", help="default: %(default)s")
+    sonata.set_defaults(func=_sonata)
     args = parser.parse_args(argv)
     return args.func(args)
 

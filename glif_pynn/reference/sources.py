@@ -264,20 +264,21 @@ class Synapses:
     """All connections of a network as one CSR table over presynaptic nodes.
 
     Row ``i`` holds the synapses of node ``i``; per synapse an int32 code
-    ``D * 2N + channel * N + post`` (``D`` the delay in steps, channel 1 = inhibitory;
-    int64 when that overflows) and a float64 weight magnitude: 12 bytes per synapse.
-    Delivery adds ``base * 2N`` to the codes, wraps them once into the ring buffer and
-    scatters the weights with one ``np.add.at``.
+    ``D * C N + channel * N + post`` (``D`` the delay in steps, ``C`` channels per neuron:
+    the receptors, channel 1 = inhibitory for the excitatory/inhibitory types; int64 when that
+    overflows) and a float64 weight: 12 bytes per synapse. Delivery adds ``base * C N`` to
+    the codes, wraps them once into the ring buffer and scatters the weights with one ``np.add.at``.
     """
 
-    def __init__(self, parts: list, n_nodes: int, n_neurons: int) -> None:
-        pre, post, w, d, inh = (np.concatenate(x) for x in zip(*parts))
-        self.n_nodes, self.n_neurons, self.width = n_nodes, n_neurons, 2 * n_neurons
+    def __init__(self, parts: list, n_nodes: int, n_neurons: int, channels: int = 2) -> None:
+        pre, post, w, d, channel = (np.concatenate(x) for x in zip(*parts))
+        self.n_nodes, self.n_neurons, self.channels = n_nodes, n_neurons, channels
+        self.width = channels * n_neurons
         self.max_delay = int(d.max()) if len(d) else 1
         self.delays = np.unique(d)
         self.wrap = (self.max_delay + 1) * self.width
         code_type = np.int32 if 2 * self.wrap < np.iinfo(np.int32).max else np.int64
-        codes = (d * self.width + inh * n_neurons + post).astype(code_type)
+        codes = (d * self.width + channel * n_neurons + post).astype(code_type)
         order = np.lexsort((codes, pre))               # by presynaptic node, then slot and target
         self.codes, self.weights = codes[order], np.ascontiguousarray(w[order])
         self.indptr = np.zeros(n_nodes + 1, np.int64)
@@ -292,8 +293,8 @@ class Synapses:
         return (self.codes % self.width) % self.n_neurons
 
     def decompile(self) -> tuple:
-        """(pre, post, weight, delay, inhibitory) arrays, as :meth:`Network.connect` stores them."""
+        """(pre, post, weight, delay, channel) arrays, as :meth:`Network.connect` stores them."""
         pre = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
         target = self.codes % self.width
-        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target >= self.n_neurons
+        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target // self.n_neurons
 
