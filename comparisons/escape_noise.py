@@ -6,7 +6,7 @@ fresh process, every kind once per round, rounds interleaved, medians reported:
 
 * NEST, the hard-threshold build: the NESTML models as they were before escape noise
   existed (:func:`hard_threshold_sources` removes the escape-noise branch from today's
-  sources; the result is built and cached like the real module). Against it, today's
+  rendered 2-port models; the result is built and cached like the real module). Against it, today's
   module with ``delta_u = 0`` shows what the deterministic path costs;
 * NEST, today's module, ``delta_u = 0`` and escape noise on (``delta_u = 2`` mV,
   ``lambda0 = 20`` Hz);
@@ -57,15 +57,15 @@ def hard_threshold_sources(target: Path) -> Path:
     RuntimeError
         When a model does not contain the branch exactly once (the models changed shape).
     """
+    from glif_pynn import model_sources
     target.mkdir(parents=True, exist_ok=True)
-    for source in sorted((ROOT / "nestml_models").glob("*.nestml")):
-        text = source.read_text()
+    for name, text in model_sources.render_all(model_sources.model_specs(())).items():   # the 2-port models
         text, current = _CURRENT_BRANCH.subn(r"\1if not is_refractory and V_m > V_th + theta_s + theta_v:\n", text)
         text, conductance = _CONDUCTANCE_BRANCH.subn(r"\1if V_m > V_th + theta_s + theta_v:\n", text)
         if current + conductance != 1:
-            raise RuntimeError(f"{source.name}: the escape-noise branch was found {current + conductance} times, "
+            raise RuntimeError(f"{name}: the escape-noise branch was found {current + conductance} times, "
                                f"expected once; update comparisons/escape_noise.py to the models' new shape")
-        (target / source.name).write_text(text)
+        (target / name).write_text(text)
     return target
 
 
