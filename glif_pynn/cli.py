@@ -83,6 +83,14 @@ def _bench(args: argparse.Namespace) -> int:
         rows = run_scale(t_sim=args.duration, progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         print(json.dumps(rows, indent=1))
         return 0
+    if args.target == "mpi":
+        import json
+        from comparisons.scale import workaround_cost
+        print("glif-pynn bench: what compressed spikes off (the MPI workaround) costs on 2 ranks", flush=True)
+        print(json.dumps(workaround_cost(t_sim=args.duration, repeats=args.repeats,
+                                         progress=lambda line: print(f"glif-pynn bench: {line}", flush=True)),
+                         indent=1))
+        return 0
     if args.target == "noise":
         from comparisons.escape_noise import bench, markdown
         print("glif-pynn bench: escape noise off and on, NEST and the numpy reference, isolated cells "
@@ -161,9 +169,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
     allen.set_defaults(func=_allen)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest", "scale", "noise"),
+    bench.add_argument("target", choices=("reference", "nest", "scale", "noise", "mpi"),
                        help="the numpy reference, the NEST models, large networks on 1-2 threads and 2 MPI ranks, "
-                            "or escape noise off and on")
+                            "escape noise off and on, or the cost of the MPI workaround (compressed spikes off)")
     bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
