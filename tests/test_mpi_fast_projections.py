@@ -1,0 +1,69 @@
+"""The fast construction path on 2 MPI ranks (issue 19): the same connections as on 1 process and as PyNN.
+
+tests/mpi/fast_projections.py builds every case of tests/connect_cases.py and gathers the
+sorted lists (pre, post, weight, delay) to rank 0. With PyNN's parallel-safe generators, every
+rank draws every column and keeps its own, so 2 ranks must give bit for bit the lists of 1
+process; with generators that are not parallel-safe, the lists depend on the ranks, and the
+fast path must give PyNN's own on the same 2 ranks. Runtime: about 40 s (three runs).
+"""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv-mpi" / "bin" / "python"
+SCRIPT = ROOT / "tests" / "mpi" / "fast_projections.py"
+MPIRUN = shutil.which("mpirun")
+
+pytestmark = [
+    pytest.mark.mpi,
+    pytest.mark.skipif(not PYTHON.exists(), reason="no MPI-enabled NEST: run `make mpi` to build .venv-mpi"),
+    pytest.mark.skipif(MPIRUN is None, reason="mpirun not found: apt-get install openmpi-bin"),
+]
+
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+
+
+def _run(tmp_path, way, ranks):
+    output = tmp_path / f"{way}-{ranks}.npz"
+    command = [str(PYTHON), "-W", "ignore", str(SCRIPT), way, str(output)]
+    if ranks > 1:
+        command = [MPIRUN, "-np", str(ranks), "--oversubscribe", *command]
+    env = dict(os.environ, **MPI_ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, f"{way} on {ranks}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return dict(np.load(output))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mpi-connect")
+    return {"fast2": _run(tmp, "fast", 2), "pynn2": _run(tmp, "pynn", 2), "fast1": _run(tmp, "fast", 1)}
+
+
+def test_the_runs_used_the_paths_and_ranks_asked_for(runs):
+    assert int(runs["fast2"]["processes"]) == 2 and int(runs["fast1"]["processes"]) == 1
+    assert list(runs["fast2"]["paths"]) == ["fast"] and list(runs["pynn2"]["paths"]) == ["pynn"]
+
+
+@pytest.mark.parametrize("other", ["fast1", "pynn2"])
+def test_two_ranks_give_the_connections_of_one_process_and_of_pynn(runs, other):
+    got, expected = runs["fast2"], runs[other]
+    keys = [k for k in got if k.count("/") == 1 and not k.endswith("next_draw")]
+    assert len(keys) >= 35, keys
+    for key in keys:
+        assert len(got[key]) > 0, f"{key}: non-trivial, connections exist"
+        np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{key}: fast on 2 ranks vs {other}")
+        assert int(got[f"{key}/size"]) == len(got[key]), f"{key}: size(gather=True) counts every rank's connections"
+    for key in (k for k in got if k.endswith("/next_draw")):
+        np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{key}: the generator's state afterwards")
+
+
+def test_generators_that_are_not_parallel_safe_give_pynn_s_connections_on_two_ranks(runs):
+    got, own = runs["fast2"]["not_parallel_safe"], runs["pynn2"]["not_parallel_safe"]
+    assert len(got) > 100
+    np.testing.assert_array_equal(got, own, err_msg="fast vs PyNN's own path, 2 ranks, per-rank seeds")
