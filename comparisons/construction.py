@@ -102,23 +102,26 @@ def _numpy_draw(rng, ids) -> dict:
     return {"pre": ids[pre], "post": ids[post], "weight": weight, "delay": np.ones(pre.size)}
 
 
-def _configurations(mpi: bool) -> list[tuple[list[str], int]]:
-    configs = [([sys.executable], 1), ([sys.executable], 2)]
+def _configurations(mpi: bool, local: bool = True) -> list[tuple[list[str], int]]:
+    configs = [([sys.executable], 1), ([sys.executable], 2)] if local else []
     if mpi and MPI_PYTHON.exists() and shutil.which("mpirun"):
         configs.append((["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON)], 1))
     return configs
 
 
 def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi: bool = True, example: bool = True,
-        progress: Callable[[str], None] = print) -> list[dict]:
-    """Every size (and the issue's example) x way x configuration, each in a fresh process."""
+        local: bool = True, progress: Callable[[str], None] = print) -> list[dict]:
+    """Every size (and the issue's example) x way x configuration, each in a fresh process.
+
+    ``local=False`` runs only the MPI configuration, ``mpi=False`` only the single-process ones.
+    """
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     sizes = sorted({cells_for(s) for s in synapses} | ({EXAMPLE_CELLS} if example else set()))
     rows = []
     for cells in sizes:
         expected = P_CONNECT * cells ** 2 + N_PRE * cells
-        for launcher, threads in _configurations(mpi):
+        for launcher, threads in _configurations(mpi, local):
             ranks = 2 if launcher[0] == "mpirun" else 1
             for way in WAYS:
                 if way == "pynn" and (expected > pynn_max or threads > 1):
