@@ -8,7 +8,8 @@ which keeps PyNN's values as drawn, pairs agree exactly, weights to 2 eps relati
 ``w * 1000`` in pA and PyNN reads ``stored * 0.001``: two roundings of half an ulp each, and
 0.001's own representation error of 2e-17 relative), and delays in whole steps (NEST rounds a
 delay to ``floor(d / dt + 0.5)`` steps; the reference keeps it unrounded).
-Runtime: about 30 s on the 2-core machine (the module fixture builds 21 networks).
+Runtime: 37 s on the 2-core machine under a load of 7 from other jobs (17 s of CPU; the module fixture
+builds three kernels of 36 projections).
 """
 import contextlib
 import os

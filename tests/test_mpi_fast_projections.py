@@ -25,7 +25,8 @@ pytestmark = [
     pytest.mark.skipif(MPIRUN is None, reason="mpirun not found: apt-get install openmpi-bin"),
 ]
 
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 
 
 def _run(tmp_path, way, ranks):
@@ -33,7 +34,9 @@ def _run(tmp_path, way, ranks):
     command = [str(PYTHON), "-W", "ignore", str(SCRIPT), way, str(output)]
     if ranks > 1:
         command = [MPIRUN, "-np", str(ranks), "--oversubscribe", *command]
-    env = dict(os.environ, **MPI_ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    # the MPI environment is shared by every checkout on the machine: glif_pynn comes from this one
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, **MPI_ENV, PYTHONPATH=pythonpath)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, f"{way} on {ranks}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return dict(np.load(output))
