@@ -1,6 +1,7 @@
 """Every connector case of tests/connect_cases.py, built on pyNN.nest, gathered to rank 0.
 
-Usage: python fast_projections.py WAY OUTPUT.npz  (WAY: fast or pynn; optionally under mpirun -np N)
+Usage: python fast_projections.py WAYS OUTPUT.npz  (WAYS: fast, pynn or fast,pynn; optionally under
+mpirun -np N). Rank 0 writes OUTPUT.npz, keys prefixed "fast:" or "pynn:".
 
 The cases use parallel-safe generators (PyNN's default), so the connections must not depend
 on the number of ranks. One more network uses generators that are not parallel-safe (each
@@ -20,32 +21,37 @@ import glif_pynn.nest as glif  # noqa: E402
 from glif_pynn.nest import projections  # noqa: E402
 from connect_cases import CONNECTORS, build, sorted_list  # noqa: E402
 
-way, output = sys.argv[1], sys.argv[2]
-path = projections.pynn_own_path() if way == "pynn" else contextlib.nullcontext()
+ways, output = sys.argv[1].split(","), sys.argv[2]
 results = {}
-paths = set()
-sim.setup(timestep=0.1, min_delay=0.1, verbosity="error")
-for name in CONNECTORS:
-    with path:
-        built, rng = build(sim, glif, name)
-    for key, prj in built.items():
-        rows = sorted_list(prj)
-        size = prj.size(gather=True)
-        if sim.rank() == 0:
-            results[f"{name}/{key}"] = rows
-            results[f"{name}/{key}/size"] = np.array(size)
-        paths.add(projections.construction_path(prj))
-    results[f"{name}/next_draw"] = rng.next(4)
 
-rng = NumpyRNG(seed=99, parallel_safe=False)
-cells = sim.Population(60, glif.GLIF_cond_exp())
-with path:
-    prj = sim.Projection(cells, cells, sim.FixedProbabilityConnector(0.2, rng=rng),
-                         sim.StaticSynapse(weight=RandomDistribution("uniform", (0.001, 0.01), rng=rng), delay=1.0))
-rows = sorted_list(prj)
-if sim.rank() == 0:
-    results["not_parallel_safe"] = rows
-    results["paths"] = np.array(sorted(paths | {projections.construction_path(prj)}))
+
+def build_all(way):
+    """Every case of connect_cases.py and one network with generators that are not parallel-safe."""
+    own_path = projections.pynn_own_path if way == "pynn" else contextlib.nullcontext
+    paths = set()
+    sim.setup(timestep=0.1, min_delay=0.1, verbosity="error")
+    for name in CONNECTORS:
+        with own_path():
+            built, rng = build(sim, glif, name)
+        for key, prj in built.items():
+            rows, size = sorted_list(prj), prj.size(gather=True)
+            results[f"{way}:{name}/{key}"] = rows
+            results[f"{way}:{name}/{key}/size"] = np.array(size)
+            paths.add(projections.construction_path(prj))
+        results[f"{way}:{name}/next_draw"] = rng.next(4)
+    rng = NumpyRNG(seed=99, parallel_safe=False)
+    cells = sim.Population(60, glif.GLIF_cond_exp())
+    with own_path():
+        prj = sim.Projection(cells, cells, sim.FixedProbabilityConnector(0.2, rng=rng),
+                             sim.StaticSynapse(weight=RandomDistribution("uniform", (0.001, 0.01), rng=rng),
+                                               delay=1.0))
+    results[f"{way}:not_parallel_safe"] = sorted_list(prj)
+    results[f"{way}:paths"] = np.array(sorted(paths | {projections.construction_path(prj)}))
+
+
+for way in ways:
+    build_all(way)
+if sim.rank() == 0:       # gathered lists are complete on rank 0 only
     results["processes"] = np.array(sim.num_processes())
     np.savez(output, **results)
 sim.end()
