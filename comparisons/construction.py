@@ -142,10 +142,11 @@ def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi:
 
 
 def format_table(rows: list[dict], load: Optional[str] = None) -> str:
-    """Markdown: us per synapse (wall; CPU in brackets) per size and configuration, and fast / pynn."""
+    """Markdown: us per synapse (wall; CPU in brackets) per size and configuration, and ratios of wall times
+    within one configuration (less sensitive to the machine's load than the times)."""
     configs = sorted({(r["processes"], r["threads"]) for r in rows})
-    lines = ["| cells | synapses | processes x threads | fast | PyNN's own path | NEST floor | PyNN / fast |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| cells | synapses | processes x threads | fast | PyNN's own path | NEST floor | PyNN / fast | "
+             "fast / floor |", "|---|---|---|---|---|---|---|---|"]
     for cells in sorted({r["cells"] for r in rows}):
         for procs, threads in configs:
             cell = {r["way"]: r for r in rows if r["cells"] == cells and (r["processes"], r["threads"]) ==
@@ -156,10 +157,15 @@ def format_table(rows: list[dict], load: Optional[str] = None) -> str:
             def text(way):
                 r = cell.get(way)
                 return f"{r['us_per_synapse']:.2f} ({r['cpu_us_per_synapse']:.2f})" if r else "not run"
-            ratio = (f"{cell['pynn']['us_per_synapse'] / cell['fast']['us_per_synapse']:.1f}"
-                     if "pynn" in cell else "")
             lines.append(f"| {cells} | {cell['fast']['synapses']:,} | {procs} x {threads} | {text('fast')} | "
-                         f"{text('pynn')} | {text('nest')} | {ratio} |")
+                         f"{text('pynn')} | {text('nest')} | {_ratio(cell, 'pynn', 'fast')} | "
+                         f"{_ratio(cell, 'fast', 'nest')} |")
     if load:
         lines.append(f"\n{load}")
     return "\n".join(lines)
+
+
+def _ratio(cell: dict, numerator: str, denominator: str) -> str:
+    if numerator not in cell or denominator not in cell:
+        return ""
+    return f"{cell[numerator]['us_per_synapse'] / cell[denominator]['us_per_synapse']:.1f}"
