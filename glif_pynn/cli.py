@@ -83,6 +83,8 @@ def _bench(args: argparse.Namespace) -> int:
         rows = run_scale(t_sim=args.duration, progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         print(json.dumps(rows, indent=1))
         return 0
+    if args.target == "connect":
+        return _bench_connect(args)
     if args.target == "mpi":
         import json
         from comparisons.scale import workaround_cost
@@ -109,6 +111,32 @@ def _bench(args: argparse.Namespace) -> int:
                      progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         for row in result["synaptic"]:
             print(f"{row['kind']}: {row['bytes_per_synapse']:.1f} bytes per synapse")
+    return 0
+
+
+def _bench_connect(args: argparse.Namespace) -> int:
+    """Building projections on pyNN.nest: glif-pynn's fast path, PyNN's own path and NEST's floor."""
+    import json
+    import os
+    from pathlib import Path
+
+    from comparisons.construction import format_table, run
+
+    def say(line: str) -> None:
+        print(f"glif-pynn bench: {line}", flush=True)
+
+    synapses = [float(x) for x in args.synapses.split(",")]
+    say(f"building projections for about {args.synapses} synapses and the issue's example (4000 cells), each in a "
+        f"fresh process; PyNN's own path up to {args.pynn_max:g} synapses (it takes minutes beyond)")
+    load = f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    rows = run(synapses=synapses, pynn_max=args.pynn_max, progress=say)
+    print(format_table(rows, load))
+    path = Path(args.output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"rows": rows, "load": load}, indent=1))
+    tmp.replace(path)
+    say(f"written to {path}")
     return 0
 
 
@@ -169,12 +197,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
     allen.set_defaults(func=_allen)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest", "scale", "noise", "mpi"),
+    bench.add_argument("target", choices=("reference", "nest", "scale", "noise", "mpi", "connect"),
                        help="the numpy reference, the NEST models, large networks on 1-2 threads and 2 MPI ranks, "
-                            "escape noise off and on, or the cost of the MPI workaround (compressed spikes off)")
+                            "escape noise off and on, the cost of the MPI workaround (compressed spikes off), "
+                            "or building PyNN projections on NEST (us per synapse)")
     bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
+    bench.add_argument("--synapses", default="1e5,1e6,1e7", help="network sizes in synapses (connect; default: "
+                                                                  "%(default)s)")
+    bench.add_argument("--pynn-max", type=float, default=2e6,
+                       help="largest network built with PyNN's own path (connect; default: %(default)g)")
+    bench.add_argument("--output", default="results/bench_connect.json", help="JSON file (connect; default: "
+                                                                               "%(default)s)")
     bench.set_defaults(func=_bench)
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
     compare.add_argument("--output", default="results/report", help="report directory (default: %(default)s)")

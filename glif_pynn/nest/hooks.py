@@ -30,7 +30,7 @@ import numpy as np
 from pyNN.parameters import LazyArray
 
 from glif_pynn.build import BuildError, is_current_build_cached
-from glif_pynn.nest import module, mpi
+from glif_pynn.nest import module, mpi, projections
 from glif_pynn.toolchain import ToolchainError
 
 _MARK = "_glif_pynn_hook"
@@ -84,6 +84,7 @@ def install_hooks() -> None:
     if not getattr(populations.Population._set_initial_value_array, _MARK, False):
         populations.Population._set_initial_value_array = _scale_initial_values(
             populations.Population._set_initial_value_array)
+    projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
 
 
