@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -127,8 +128,8 @@ def machine_load() -> str:
 
 # -- report ------------------------------------------------------------------------------------
 def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Optional[str] = None) -> str:
-    """The report section ``## Brian2 (optional extra `compare`)``."""
-    lines = ["## Brian2 (optional extra `compare`)", "",
+    """The report section ``## Brian2 (in .venv-brian2)``."""
+    lines = ["## Brian2 (in .venv-brian2)", "",
              f"The GLIF_curr_exp equations in Brian2 ({REQUIREMENT}, `method='exact'`: Brian2 solves the coupled "
              "linear system with sympy), against the numpy reference (`glif_pynn.reference`), GLIF4 default "
              "parameters, dt = 0.1 ms. Brian2 stamps spikes with the start of their step, the reference with "
@@ -162,8 +163,32 @@ def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Opt
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    agreement_rows = agreement(targets=("numpy", "cython"), progress=print)
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """``python -m comparisons.brian2_speed [--quick] [--json PATH]``: both studies, progress lines
+    prefixed ``brian2: ``, the report section printed; ``--json`` also writes the results (what
+    :func:`comparisons.brian2_env.study` reads)."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m comparisons.brian2_speed", description=main.__doc__)
+    parser.add_argument("--quick", action="store_true", help="speed at N = 1e3 and 1e4 only, one repeat")
+    parser.add_argument("--json", default=None, help="write the results to this file")
+    args = parser.parse_args(argv)
+
+    def say(line: str) -> None:
+        print(f"brian2: {line}", flush=True)
+
+    agreement_rows = agreement(progress=say)
     before = machine_load()
-    performance_rows = performance(progress=print)
-    print(markdown(agreement_rows, performance_rows, f"before: {before}; after: {machine_load()}"))
+    performance_rows = performance(sizes=(1e3, 1e4) if args.quick else (1e3, 1e4, 1e5), repeats=1 if args.quick else 3,
+                                   progress=say)
+    load = f"before: {before}; after: {machine_load()}"
+    if args.json:
+        path = Path(args.json)
+        scratch = path.with_name(path.name + ".part")
+        scratch.write_text(json.dumps({"agreement": agreement_rows, "performance": performance_rows, "load": load},
+                                      indent=1))
+        scratch.replace(path)
+    print(markdown(agreement_rows, performance_rows, load))
+
+
+if __name__ == "__main__":
+    main()

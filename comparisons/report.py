@@ -136,19 +136,15 @@ def example_figures(out: Path, quick: bool) -> dict:
 
 
 def brian2_available() -> bool:
-    try:
-        import brian2  # noqa: F401
-    except Exception:       # ImportError, or AttributeError with numpy >= 2.4 (see brian2_glif)
-        return False
-    return True
+    """Whether a Python that imports Brian2 exists: this one, or .venv-brian2's (comparisons.brian2_env)."""
+    from comparisons.brian2_env import brian2_python
+    return brian2_python() is not None
 
 
 def brian2_study(quick: bool, say: Callable[[str], None]) -> dict:
-    from comparisons.brian2_glif import agreement
-    from comparisons.brian2_speed import performance
-    return {"agreement": agreement(progress=say),
-            "performance": performance(sizes=(1e3, 1e4) if quick else (1e3, 1e4, 1e5), repeats=1 if quick else 3,
-                                       progress=say)}
+    """Both Brian2 studies, in .venv-brian2 unless Brian2 imports here (comparisons.brian2_env.study)."""
+    from comparisons.brian2_env import study
+    return study(quick, say)
 
 
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,

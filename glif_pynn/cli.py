@@ -93,6 +93,11 @@ def _bench(args: argparse.Namespace) -> int:
                                          progress=lambda line: print(f"glif-pynn bench: {line}", flush=True)),
                          indent=1))
         return 0
+    if args.target == "network":
+        from comparisons.network import markdown, run as run_network
+        print(markdown(run_network(repeats=args.repeats, quick=args.quick, pynn=args.pynn,
+                                   progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))))
+        return 0
     if args.target == "noise":
         from comparisons.escape_noise import bench, markdown
         print("glif-pynn bench: escape noise off and on, NEST and the numpy reference, isolated cells "
@@ -197,19 +202,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
     allen.set_defaults(func=_allen)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest", "scale", "noise", "mpi", "connect"),
+    bench.add_argument("target", choices=("reference", "nest", "scale", "noise", "mpi", "connect", "network"),
                        help="the numpy reference, the NEST models, large networks on 1-2 threads and 2 MPI ranks, "
                             "escape noise off and on, the cost of the MPI workaround (compressed spikes off), "
-                            "or building PyNN projections on NEST (us per synapse)")
+                            "building PyNN projections on NEST (us per synapse), or a recurrent 10k-cell network "
+                            "with each kind of cell")
     bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
-    bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
+    bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest, network)")
     bench.add_argument("--synapses", default="1e5,1e6,1e7", help="network sizes in synapses (connect; default: "
                                                                   "%(default)s)")
     bench.add_argument("--pynn-max", type=float, default=2e6,
                        help="largest network built with PyNN's own path (connect; default: %(default)g)")
     bench.add_argument("--output", default="results/bench_connect.json", help="JSON file (connect; default: "
                                                                                "%(default)s)")
+    bench.add_argument("--quick", action="store_true", help="network: 2,000 cells x 200 inputs (default: 10k x 1000)")
+    bench.add_argument("--pynn", choices=("quick", "full", "none"), default="quick",
+                       help="network: the PyNN part's network (default: %(default)s; full takes many minutes to "
+                            "connect in PyNN today)")
     bench.set_defaults(func=_bench)
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
     compare.add_argument("--output", default="results/report", help="report directory (default: %(default)s)")
