@@ -102,9 +102,16 @@ def write_report(results: dict, out: Path) -> Path:
                   "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
                   markdown_table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
+    if "network" in results:
+        from comparisons.network import markdown as network_section
+        lines += [network_section(results["network"])]
+    if "sonata_bmtk" in results:
+        from comparisons.sonata_bmtk import markdown as sonata_section
+        lines += [sonata_section(results["sonata_bmtk"])]
     if "brian2" in results:
         from comparisons.brian2_speed import markdown as brian2_section
-        lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"])]
+        lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"],
+                                 results["brian2"].get("load"))]
     if "escape_noise" in results:
         from comparisons.escape_noise import markdown as escape_noise_section
         lines += [escape_noise_section(results["escape_noise"])]
@@ -151,8 +158,10 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
             sizes: Optional[tuple] = None) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
     ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
+    import importlib.util
+
     from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, escape_noise,
-                             performance)
+                             network, performance)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
@@ -164,14 +173,22 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
              ("performance", lambda: performance.run(
                  sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
                  repeats=1 if quick else 3, progress=say)),
-             ("escape noise: irregular firing and its cost", lambda: escape_noise.run(out, quick, say))]
+             ("escape noise: irregular firing and its cost", lambda: escape_noise.run(out, quick, say)),
+             ("a recurrent network: 10k cells x 1000 inputs, each kind of cell",
+              lambda: network.run(repeats=1 if quick else 3, quick=quick, progress=say))]
     keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "figures",
-            "performance", "escape_noise"]
+            "performance", "escape_noise", "network"]
+    if importlib.util.find_spec("bmtk") is not None:
+        from comparisons import sonata_bmtk
+        steps.append(("SONATA network against BMTK", lambda: sonata_bmtk.run(out, quick=quick, progress=say)))
+        keys.append("sonata_bmtk")
+    else:
+        say("bmtk is not installed (the test extra): the SONATA study is left out")
     if brian2_available():
-        steps.append(("Brian2 (optional extra compare)", lambda: brian2_study(quick, say)))
+        steps.append(("Brian2 (in .venv-brian2)", lambda: brian2_study(quick, say)))
         keys.append("brian2")
     else:
-        say("Brian2 is not importable (the optional extra `compare`: pip install -e .[compare]); "
+        say("Brian2 does not import here and .venv-brian2 is missing (`make brian2` creates it); "
             "its study is left out")
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         say(f"[{i}/{len(steps)}] {title}")
