@@ -33,7 +33,7 @@ WINDOW_MS = 1.0
 
 
 def matched_shifts(reference: tuple, other: tuple, cells: np.ndarray, window: float = WINDOW_MS) -> tuple:
-    """(|t - nearest partner| of each spike of ``reference`` within ``window`` ms, number without one), over
+    """(``|t - nearest partner|`` of each spike of ``reference`` within ``window`` ms, number without one), over
     ``cells``; rasters are (node ids, times in ms)."""
     shifts, unmatched = [], 0
     for cell in cells:

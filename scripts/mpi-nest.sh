@@ -80,7 +80,9 @@ step_python_packages() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "mpi-nest: installing glif-pynn's Python dependencies into $VENV (without the NEST wheel)"
     grep -v '^nest-simulator' requirements.txt > "$VENV/requirements-no-nest.txt"
-    "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r requirements-test.txt mpi4py \
+    # bmtk (SONATA tests against BMTK) runs in .venv only: the MPI tier does not need it or its dependencies
+    grep -v '^bmtk' requirements-test.txt > "$VENV/requirements-test-mpi.txt"
+    "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r "$VENV/requirements-test-mpi.txt" mpi4py \
       >>"$VENV/pip.log" 2>&1 || fail "pip install of the Python dependencies failed (see $VENV/pip.log)"
     echo "$want" > "$stamp"
   fi

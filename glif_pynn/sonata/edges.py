@@ -10,7 +10,7 @@ uS) and receptor types ``synK``.
 The edge files are read by pyNN's ``EdgePopulation.from_data`` (source and target ids, edge types,
 ``syn_weight``, ``nsyns``, the synapse models' JSON). What it lacks is added here: per-edge ``delay``
 columns, and the split of one edge group into several receptor ports (pyNN refuses an edge group
-whose types have different ``receptor_type``s, which is what BMTK writes for mixed inputs).
+whose types have different ``receptor_type`` values, which is what BMTK writes for mixed inputs).
 """
 from __future__ import annotations
 
