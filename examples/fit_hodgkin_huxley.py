@@ -43,15 +43,16 @@ def cache_dir() -> Path:
     return Path(root) / "recordings"
 
 
-def record_hh(mean_pA: float, std_pA: float, seed: int, duration: float) -> tuple[np.ndarray, np.ndarray]:
-    """(current in nA, V in mV) of ``hh_cond_exp_traub`` under an OU current, one sample per 0.05 ms (cached)."""
+def record_hh(mean_pA: float, std_pA: float, seed: int, duration: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(current in nA, V in mV, NEST's own spike times in ms) of ``hh_cond_exp_traub`` under an OU current, one
+    sample per 0.05 ms, from the start of the sweep (cached)."""
     import nest
     key = hashlib.sha256(json.dumps([nest.__version__, "hh_cond_exp_traub", -65.0, DT, WARM_UP, TAU_OU, mean_pA,
-                                     std_pA, seed, duration]).encode()).hexdigest()[:20]
+                                     std_pA, seed, duration, "v2"]).encode()).hexdigest()[:20]
     path = cache_dir() / f"hh-{key}.npz"
     if path.is_file():
         with np.load(path) as data:
-            return data["current"], data["v"]
+            return data["current"], data["v"], data["spikes"]
     from glif_pynn.fit.synthetic import ou_current
     n_warm, n = int(round(WARM_UP / DT)), int(round(duration / DT))
     current = ou_current(WARM_UP + duration, DT, mean_pA, std_pA, TAU_OU, seed=seed)     # pA, value per step
@@ -66,14 +67,17 @@ def record_hh(mean_pA: float, std_pA: float, seed: int, duration: float) -> tupl
     nest.Connect(generator, cell, syn_spec={"delay": DT})
     meter = nest.Create("multimeter", params={"interval": DT, "record_from": ["V_m"]})
     nest.Connect(meter, cell)
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(cell, recorder)
     nest.Simulate(WARM_UP + duration + DT)
     v = np.r_[-65.0, meter.events["V_m"]][n_warm:n_warm + n]          # v[k] = V at k dt
-    current, v = current[n_warm:n_warm + n] * 1e-3, v
+    spikes = recorder.events["times"] - WARM_UP
+    current, spikes = current[n_warm:n_warm + n] * 1e-3, spikes[(spikes > 0) & (spikes < duration)]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.npz")
-    np.savez(tmp, current=current, v=v)
+    np.savez(tmp, current=current, v=v, spikes=spikes)
     os.replace(tmp, path)
-    return current, v
+    return current, v, spikes
 
 
 def segments(stimuli, seed: int, duration: float, role: str) -> list:
@@ -82,7 +86,7 @@ def segments(stimuli, seed: int, duration: float, role: str) -> list:
     import quantities as pq
     out = []
     for k, (mean, std) in enumerate(stimuli):
-        current, v = record_hh(mean, std, seed + k, duration)
+        current, v, _ = record_hh(mean, std, seed + k, duration)
         seg = neo.Segment(name=f"{role} {k}: OU mean {mean:g} pA, sd {std:g} pA, seed {seed + k}")
         seg.analogsignals += [neo.AnalogSignal(current, units="nA", sampling_period=DT * pq.ms, name="current"),
                               neo.AnalogSignal(v, units="mV", sampling_period=DT * pq.ms, name="v")]
@@ -100,8 +104,9 @@ def write_neo(segs: list, path: Path) -> Path:
 
 
 def study(levels=(1, 2, 3, 4, 5), quick: bool = False, output: Path = Path("results/fit_hh.png"),
-          progress=print) -> dict:
-    """Record (or load) the sweeps, fit each level, score it on the held-out sweeps; write the figure."""
+          progress=print, write_recordings: bool = True) -> dict:
+    """Record (or load) the sweeps, fit each level, score it on the held-out sweeps; write the figure
+    (and, with ``write_recordings``, the sweeps as neo files beside it)."""
     from glif_pynn.fit import fit
     duration, stimuli = (5000.0, STIMULI[:3]) if quick else (10000.0, STIMULI)
     started = time.monotonic()
@@ -109,8 +114,9 @@ def study(levels=(1, 2, 3, 4, 5), quick: bool = False, output: Path = Path("resu
     test = segments(stimuli, 200, duration, "test")
     recorded = time.monotonic() - started
     progress(f"recordings ready ({len(training)} + {len(test)} sweeps of {duration / 1e3:g} s, {recorded:.0f} s)")
-    write_neo(training, output.parent / "hh_training.pkl")
-    write_neo(test, output.parent / "hh_test.pkl")
+    if write_recordings:
+        write_neo(training, output.parent / "hh_training.pkl")
+        write_neo(test, output.parent / "hh_test.pkl")
     rows, results = [], {}
     for level in levels:
         started = time.monotonic()

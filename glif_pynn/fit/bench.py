@@ -71,7 +71,11 @@ def whole_fit(segments: list, say: Callable[[str], None] = print) -> dict:
     """A GLIF5 fit with the default settings; seconds per stage and the recovered parameters' errors."""
     from glif_pynn.fit import fit
     started = time.perf_counter()
-    result = fit(segments, 5, progress=lambda line: say(f"  {line}") if not line.startswith("generation") else None)
+    def quiet(line: str) -> None:
+        if not line.startswith("generation"):
+            say(f"  {line}")
+
+    result = fit(segments, 5, progress=quiet)
     total = time.perf_counter() - started
     errors = {k: result.parameters[k] - v for k, v in CELL.items()}
     return {"seconds": total, "stages": result.timings, "training_gamma": result.scores["training"]["gamma"],
@@ -104,7 +108,8 @@ def format_report(result: dict) -> str:
              f"  vectorised (one engine run, {e['candidates']} candidates): {e['vectorised_per_second']:.2f} per s",
              f"  one engine run per candidate:                  {e['looped_per_second']:.2f} per s",
              f"  speed-up: {e['speed_up']:.1f}x",
-             f"whole GLIF5 fit, {result['sweeps']} sweeps of {result['sweep_seconds']:g} s: {w['seconds']:.0f} s ({w['generations']} generations, "
-             f"{w['candidate_evaluations']} candidate evaluations, training Gamma {w['training_gamma']:.3f})",
+             f"whole GLIF5 fit, {result['sweeps']} sweeps of {result['sweep_seconds']:g} s: {w['seconds']:.0f} s "
+             f"({w['generations']} generations, {w['candidate_evaluations']} candidate evaluations, training Gamma "
+             f"{w['training_gamma']:.3f})",
              "  " + ", ".join(f"{k} {v:.0f} s" for k, v in w["stages"].items())]
     return "\n".join(lines)

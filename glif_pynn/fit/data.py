@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import quantities as pq
@@ -235,10 +235,6 @@ def _rename(segment, wanted: str, dim: pq.Quantity, target: str, label: str) -> 
                              f"choose one by name")
     if named:
         named[0].name = target
-
-
-def training_spike_count(sweeps: Iterable[Sweep]) -> int:
-    return int(sum(len(s.spikes) for s in sweeps))
 
 
 def concatenate(sweeps: Sequence[Sweep]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

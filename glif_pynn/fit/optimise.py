@@ -5,7 +5,9 @@ V determines the membrane, the after-spike currents and the reset (:mod:`~glif_p
 spike timing and V does not pin down: ``v_thresh`` (every level), ``delta_theta`` and ``b_theta``
 (levels 2, 4, 5), ``a_theta_v`` and ``b_theta_v`` (level 5), in bounds around the staged estimates,
 which also seed the population. ``scipy.optimize.differential_evolution`` evaluates each generation
-as one call of :class:`~glif_pynn.fit.objective.SpikeTimingObjective` (``vectorized=True``), seeded.
+as one call of :class:`~glif_pynn.fit.objective.SpikeTimingObjective` (``vectorized=True``), seeded; it
+stops after ``generations`` or when the population agrees within :data:`STOP_SPREAD`. The staged
+estimate is kept unless a candidate beats it.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from glif_pynn.fit.stages import B_BOUNDS
 POPULATION = 24
 #: Generations (scipy's maxiter) by default.
 GENERATIONS = 30
+#: Stop when the population's training Gammas spread (standard deviation) by less than this: about one
+#: coincidence in 500 spikes.
+STOP_SPREAD = 2e-3
 #: Half-width of the threshold search (mV).
 THRESHOLD_RANGE = 4.0
 
@@ -59,7 +64,7 @@ def optimise(objective: SpikeTimingObjective, staged: dict, *, seed: int = 0, ge
     start_cost = float(objective(x0[:, None])[0])
     res = differential_evolution(objective, bounds, x0=x0, seed=seed, vectorized=True, updating="deferred",
                                  popsize=max(2, int(np.ceil(population / len(tuned)))), maxiter=generations,
-                                 polish=False, tol=0.0, atol=1e-4, init="latinhypercube", callback=report)
+                                 polish=False, tol=0.0, atol=STOP_SPREAD, init="latinhypercube", callback=report)
     best = res.x if res.fun <= start_cost else x0
     values = {t.name: float(t.from_search(v)) for t, v in zip(tuned, best)}
     summary = {"optimiser": "scipy.optimize.differential_evolution (vectorized, seeded)", "seed": seed,

@@ -83,10 +83,10 @@ def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_
     n_spikes = sum(len(s.spikes) for s in training)
     if n_spikes < MIN_SPIKES[level]:
         found = "no spikes" if n_spikes == 0 else f"only {n_spikes} spikes"
+        what = "threshold" if level == 1 else "threshold, reset and spike-triggered mechanisms"
         raise ValueError(f"{found} in the training sweeps: GLIF{level} ({LEVEL_NAMES[level]}) needs at least "
-                         f"{MIN_SPIKES[level]} to estimate its threshold{'' if level == 1 else ', reset and spike-triggered mechanisms'} "
-                         f"(spikes are taken from each segment's spike train, or found where V crosses {spike_level:g} mV "
-                         "upwards)")
+                         f"{MIN_SPIKES[level]} to estimate its {what} (spikes are taken from each segment's spike "
+                         f"train, or found where V crosses {spike_level:g} mV upwards)")
     dt = training[0].dt
     say(f"GLIF{level} ({LEVEL_NAMES[level]}): {len(training)} training sweeps ({n_spikes} spikes, "
         f"{sum(s.duration for s in training) / 1e3:.1f} s at {dt:g} ms), {len(held_out)} test sweeps")

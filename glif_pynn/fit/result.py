@@ -74,7 +74,8 @@ class FitResult:
             el = 0.0
             reset = {"name": "v_before", "params": {"a": p["f_v"], "b": -p["delta_v"] * 1e-3}}
         el_ref = p["v_rest"] * 1e-3 - el
-        config = {"El_reference": el_ref, "El": el, "C": p["cm"] * 1e-9, "R_input": p["tau_m"] * 1e-3 / (p["cm"] * 1e-9),
+        config = {"El_reference": el_ref, "El": el, "C": p["cm"] * 1e-9,
+                  "R_input": p["tau_m"] * 1e-3 / (p["cm"] * 1e-9),
                   "th_inf": p["v_thresh"] * 1e-3 - el_ref, "init_threshold": p["v_thresh"] * 1e-3 - el_ref,
                   "dt": self.dt * 1e-3, "spike_cut_length": cut, "init_voltage": el, "init_AScurrents": [0.0, 0.0],
                   "type": "GLIF", "voltage_dynamics_method": {"name": "linear_exact", "params": {}},
@@ -134,8 +135,9 @@ class FitResult:
         for role, s in self.scores.items():
             if s is not None:
                 ratio = "-" if s["explained_variance_ratio"] is None else f"{s['explained_variance_ratio']:.3f}"
-                scores.append(f"| {role} ({len(s['spikes_data'])}) | {s['gamma']:.3f} | {s['explained_variance']:.3f} "
-                              f"| {ratio} | {s['v_rmse_mV']:.2f} | {sum(s['spikes_model'])} / {sum(s['spikes_data'])} |")
+                scores.append(f"| {role} ({len(s['spikes_data'])}) | {s['gamma']:.3f} | "
+                              f"{s['explained_variance']:.3f} | {ratio} | {s['v_rmse_mV']:.2f} | "
+                              f"{sum(s['spikes_model'])} / {sum(s['spikes_data'])} |")
         opt = self.optimiser
         lines = [f"# {self.name} fitted as {self.cell_type}", "",
                  f"Recordings sampled every {self.dt:g} ms. Gamma: coincidence factor within +-2 ms (mean over "
@@ -144,8 +146,9 @@ class FitResult:
                  *scores, "", *rows, "",
                  f"Optimiser: {opt.get('optimiser', '-')}, seed {opt.get('seed')}, {opt.get('generations')} "
                  f"generations, {opt.get('candidate_evaluations')} candidate evaluations; tuned "
-                 f"{', '.join(opt.get('tuned', []))}; training Gamma {opt.get('staged_training_gamma', float('nan')):.3f} "
-                 f"(staged) -> {opt.get('tuned_training_gamma', float('nan')):.3f} (tuned, chunked runs).", "",
+                 f"{', '.join(opt.get('tuned', []))}; training Gamma "
+                 f"{opt.get('staged_training_gamma', float('nan')):.3f} (staged) -> "
+                 f"{opt.get('tuned_training_gamma', float('nan')):.3f} (tuned, chunked runs).", "",
                  "Time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in self.timings.items()), ""]
         if figure:
             lines += [f"![fit]({figure})", ""]
