@@ -34,6 +34,8 @@ def markdown(result: dict) -> str:
                     f"{r['test_explained_variance']:.3f} | {r['test_v_rmse_mV']:.2f} | {r['test_spikes_model']} / "
                     f"{r['test_spikes_data']} | {r['fit_seconds']:.0f} |")
     stimuli = ", ".join(f"({m:g}, {s:g})" for m, s in result["stimuli_pA"])
+    best = next(r for r in result["rows"] if r["level"] == result["best_level"])
+    per_sweep = ", ".join(f"{g:.2f}" for g in best["test_gamma_per_sweep"])
     reached = "reached" if result["best_test_gamma"] >= result["goal"] else "not reached"
     return "\n".join([
         "## Fitting GLIF1-5 to a Hodgkin-Huxley neuron (examples/fit_hodgkin_huxley.py)", "",
@@ -44,5 +46,6 @@ def markdown(result: dict) -> str:
         *rows, "",
         f"Published: simple threshold models predict 70-80 % of a detailed model's spikes within +-2 ms (Jolivet, "
         f"Lewis & Gerstner 2004); AdEx 96 % (Brette & Gerstner 2005). Goal Gamma >= {result['goal']} for the best "
-        f"level on held-out sweeps: {reached} (GLIF{result['best_level']}, {result['best_test_gamma']:.3f}).", "",
+        f"level on held-out sweeps: {reached} (GLIF{result['best_level']}, {result['best_test_gamma']:.3f}; per "
+        f"held-out sweep, in the order of the stimuli: {per_sweep}).", "",
         f"![fitting]({FIGURE})", ""])

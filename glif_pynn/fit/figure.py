@@ -1,6 +1,7 @@
 """The figure of a fit: data vs model V and spikes, rasters of every sweep, f-I curves."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,8 @@ def plot_fit(result, path: Path, seconds: float = 1.0) -> Path:
     ax.legend(fontsize=7)
     ax = fig.add_subplot(grid[2, 1])
     ax.axis("off")
-    ax.text(0, 1, result.summary().replace(", ", ",\n    ", 0), va="top", fontsize=7, family="monospace", wrap=True)
+    text = "\n".join(textwrap.fill(line, 60, subsequent_indent="    ") for line in result.summary().splitlines())
+    ax.text(0, 1, text, va="top", fontsize=7, family="monospace")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

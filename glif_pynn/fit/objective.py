@@ -1,6 +1,7 @@
 """The spike-timing objective: many candidate parameter sets in ONE vectorised reference-engine run.
 
-The training sweeps are cut into chunks (default 1 s). Every (candidate, chunk) pair is one neuron
+The training sweeps are cut into chunks (default 1 s; at most 32, evenly spread over the data, so that a
+generation costs the same beyond 32 s of recordings). Every (candidate, chunk) pair is one neuron
 of one :class:`glif_pynn.reference.engine.Network`: one run of ``chunk`` steps evaluates the whole
 population of the optimiser. Each chunk starts where the data are between spikes (never inside a
 spike cut), from the state the data imply there: V from the subthreshold fit, the after-spike
@@ -28,6 +29,11 @@ from glif_pynn.fit.subthreshold import Dynamics, Recording
 
 #: Coincidence half-window (ms).
 WINDOW_MS = 2.0
+#: theta_v at a chunk start integrates the V of the last HISTORY_DECAYS / b_theta_v ms: what is left out has
+#: decayed below exp(-10) = 5e-5 (about 1e-4 where spike cuts, which hold theta_v, fill the window)
+HISTORY_DECAYS = 10.0
+#: Most chunks per candidate: 32 s of data hold hundreds of spikes, plenty for <= 5 threshold parameters.
+MAX_CHUNKS = 32
 
 
 @dataclass(frozen=True)
@@ -80,16 +86,21 @@ class SpikeTimingObjective:
     tuned : sequence of Tuned
     chunk_ms : float
         Chunk length (ms). Default: 1000.
+    max_chunks : int
+        At most this many chunks, evenly spread over the training data, are simulated. Default: 32.
     anchor : array, optional
         Search-space point of the staged estimate: ties in Gamma go to the candidate nearest to it
         (a penalty of at most 1e-4, less than one coincidence in 10,000 spikes).
     """
 
     def __init__(self, rec: Recording, dyn: Dynamics, base: dict, tuned: Sequence[Tuned],
-                 chunk_ms: float = 1000.0, anchor=None) -> None:
+                 chunk_ms: float = 1000.0, anchor=None, max_chunks: int = MAX_CHUNKS) -> None:
         self.rec, self.dyn, self.base, self.tuned = rec, dyn, dict(base), list(tuned)
         chunk = max(1, int(round(chunk_ms / rec.dt)))
         self.first, self.end = chunk_starts(rec, dyn.hold, chunk)
+        if len(self.first) > max_chunks:            # evenly spread over the training data
+            pick = np.unique(np.linspace(0, len(self.first) - 1, max_chunks).round().astype(int))
+            self.first, self.end = self.first[pick], self.end[pick]
         self.length = self.end - self.first
         self.steps = int(self.length.max())
         denoised = rec.v.copy()
@@ -146,8 +157,9 @@ class SpikeTimingObjective:
         if np.any(params["a_theta_v"] != 0):
             tv = np.empty((n_cand, n_chunk))
             for c in range(n_cand):
-                tv[c] = params["a_theta_v"][c] * voltage_history(self.rec, params["v_rest"][c],
-                                                                 params["b_theta_v"][c], self.keep, self.first)
+                rate = params["b_theta_v"][c]
+                tv[c] = params["a_theta_v"][c] * voltage_history(self.rec, params["v_rest"][c], rate, self.keep,
+                                                                 self.first, horizon=HISTORY_DECAYS / rate)
             init["theta_v"] = tv.ravel()
         net.initialize(pop, **init)
         net.record(pop, ["spikes"])

@@ -18,6 +18,7 @@ threshold at that spike. Then, each from the data that determine it:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
@@ -73,16 +74,30 @@ def held_v_mask(rec: Recording, hold: int) -> np.ndarray:
     return keep
 
 
-def voltage_history(rec: Recording, v_rest: float, rate: float, keep: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """theta_v for ``a_theta_v = 1`` (trapezoidal quadrature of V, held through cuts) at the samples ``at``."""
+def voltage_history(rec: Recording, v_rest: float, rate: float, keep: np.ndarray, at: np.ndarray,
+                    horizon: Optional[float] = None) -> np.ndarray:
+    """theta_v for ``a_theta_v = 1`` (trapezoidal quadrature of V, held through cuts) at the samples ``at``
+    (which must be integrated samples, not inside a cut).
+
+    With ``horizon`` (ms) only that much history before each sample is integrated, separately for each
+    sample: the earlier history has decayed by ``exp(-rate horizon)``."""
     h = rec.dt
     q = np.exp(-rate * h)
     half = -np.expm1(-rate * h) / (2 * rate)
+    at = np.asarray(at, np.int64)
+    if horizon is not None:
+        span = int(np.ceil(horizon / h))
+        first = rec.starts[np.searchsorted(rec.starts, at, side="right") - 1]
+        out = np.empty(len(at))
+        for i, (s, a) in enumerate(zip(at.tolist(), first.tolist())):
+            lo = max(a, s - span)
+            sel = np.flatnonzero(keep[lo:s + 1]) + lo
+            out[i] = lfilter([half, half], [1.0, -q], rec.v[sel] - v_rest)[-1]
+        return out
     full = np.zeros(rec.n)
     for a, b in zip(rec.starts, rec.ends):
         sel = np.flatnonzero(keep[a:b]) + a
-        x = rec.v[sel] - v_rest
-        full[sel] = lfilter([half, half], [1.0, -q], x)
+        full[sel] = lfilter([half, half], [1.0, -q], rec.v[sel] - v_rest)
     return full[at]
 
 

@@ -303,8 +303,8 @@ def fit_subthreshold(rec: Recording, n_asc: int, progress=None) -> Dynamics:
     dyn = fit_dynamics(rec, hold, n_asc, ftol=1e-7)       # provisional: only the first 10 ms after spikes left out
     for _ in range(4):
         new = search_hold(rec, dyn)
-        say(f"spike cut {new * rec.dt:g} ms; membrane tau_m {dyn.tau_m:.3g} ms, C {dyn.cm:.4g} nF, "
-            f"E_L {dyn.v_rest:.2f} mV")
+        say(f"membrane with a {hold * rec.dt:g} ms spike cut: tau_m {dyn.tau_m:.3g} ms, C {dyn.cm:.4g} nF, "
+            f"E_L {dyn.v_rest:.2f} mV, residual {dyn.rms:.2f} mV; best spike cut {new * rec.dt:g} ms")
         if new == hold:
             break
         hold = new
