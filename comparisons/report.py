@@ -102,6 +102,9 @@ def write_report(results: dict, out: Path) -> Path:
                   "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
                   markdown_table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
+    if "fitting" in results:
+        from comparisons.fitting import markdown as fitting_section
+        lines += [fitting_section(results["fitting"])]
     if "network" in results:
         from comparisons.network import markdown as network_section
         lines += [network_section(results["network"])]
@@ -161,7 +164,7 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
     import importlib.util
 
     from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, escape_noise,
-                             network, performance)
+                             fitting, network, performance)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
@@ -178,6 +181,8 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
               lambda: network.run(repeats=1 if quick else 3, quick=quick, progress=say))]
     keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "figures",
             "performance", "escape_noise", "network"]
+    steps.append(("fitting GLIF1-5 to a Hodgkin-Huxley neuron", lambda: fitting.run(out, quick, say)))
+    keys.append("fitting")
     if importlib.util.find_spec("bmtk") is not None:
         from comparisons import sonata_bmtk
         steps.append(("SONATA network against BMTK", lambda: sonata_bmtk.run(out, quick=quick, progress=say)))

@@ -75,8 +75,51 @@ def _current(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from err
 
 
+def _fit(args: argparse.Namespace) -> int:
+    """Fit a GLIF level to recorded sweeps (glif_pynn.fit.command does the work)."""
+    from glif_pynn.fit.command import run_fit
+    return run_fit(args, lambda line: print(f"glif-pynn fit: {line}", flush=True))
+
+
+def _fit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recording", help="training sweeps: any file neo reads (one Segment per sweep, signals "
+                                          "'current' and 'v'; see --current/--v)")
+    parser.add_argument("--level", type=int, required=True, choices=(1, 2, 3, 4, 5),
+                        help="GLIF level: 1 LIF, 2 LIF-R, 3 LIF-ASC, 4 LIF-R-ASC, 5 LIF-R-ASC-A")
+    parser.add_argument("--test", default=None, help="held-out sweeps (scored, not fitted), same format")
+    parser.add_argument("--output", required=True, help="folder for parameters.json, neuron_config.json, report.md, "
+                                                        "fit.png")
+    parser.add_argument("--current", default="current",
+                        help="name of the current signal (default: %(default)s; else the one signal in current units)")
+    parser.add_argument("--v", default="v",
+                        help="name of the voltage signal (default: %(default)s; else the one signal in voltage units)")
+    parser.add_argument("--cell-type", default="GLIF_curr_exp",
+                        choices=("GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha"))
+    parser.add_argument("--seed", type=int, default=0, help="optimiser seed (default: %(default)s)")
+    parser.add_argument("--generations", type=int, default=30, help="optimiser generations (default: %(default)s)")
+    parser.add_argument("--spike-level", type=float, default=-20.0,
+                        help="mV; upward crossings are spikes where a segment has no spike train (default: %(default)s)")
+
+
+#: ``glif-pynn bench TARGET``: what each target measures.
+BENCH_TARGETS = {
+    "nest": "the NEST models, isolated neurons (ns per neuron-update) and synaptic events",
+    "reference": "the numpy reference engine",
+    "scale": "large networks on 1-2 threads and 2 MPI ranks",
+    "network": "a recurrent 10k-cell network with each kind of cell",
+    "noise": "escape noise off and on, both backends",
+    "mpi": "the cost of the MPI workaround (compressed spikes off) on 2 ranks",
+    "connect": "building PyNN projections on NEST (us per synapse)",
+    "fit": "glif_pynn.fit: candidate evaluations per second, a whole GLIF5 fit",
+}
+
+
 def _bench(args: argparse.Namespace) -> int:
     sizes = [float(x) for x in args.sizes.split(",")]
+    if args.target == "fit":
+        from glif_pynn.fit.bench import format_report, run as run_fit_bench
+        print(format_report(run_fit_bench(progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))))
+        return 0
     if args.target == "scale":
         import json
         from comparisons.scale import run as run_scale
@@ -201,12 +244,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                             "type for a NEST glif_psc/glif_cond one)")
     allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
     allen.set_defaults(func=_allen)
+    fit = commands.add_parser("fit", help="fit a GLIF model (levels 1-5) to current-clamp recordings")
+    _fit_arguments(fit)
+    fit.set_defaults(func=_fit)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest", "scale", "noise", "mpi", "connect", "network"),
-                       help="the numpy reference, the NEST models, large networks on 1-2 threads and 2 MPI ranks, "
-                            "escape noise off and on, the cost of the MPI workaround (compressed spikes off), "
-                            "building PyNN projections on NEST (us per synapse), or a recurrent 10k-cell network "
-                            "with each kind of cell")
+    bench.add_argument("target", choices=tuple(BENCH_TARGETS),
+                       help="; ".join(f"{name}: {what}" for name, what in BENCH_TARGETS.items()))
     bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
     bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest, network)")

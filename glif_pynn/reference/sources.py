@@ -260,6 +260,53 @@ class NoisyCurrentSource(CurrentSource):
         return True
 
 
+class WaveformSource(CurrentSource):
+    """Sampled currents (nA), one value per step: ``values[n, channel[i]]`` drives target ``i`` in step ``n``.
+
+    For injecting recorded stimuli, sampled at the network's time step, into many neurons at once
+    (``glif_pynn.fit`` runs one recording per candidate parameter set). After the last sample the
+    current is 0.
+
+    Parameters
+    ----------
+    values : array (steps,) or (steps, channels)
+        Current in nA; sample ``n`` is the current of step ``n``, ``(n dt, (n + 1) dt]``.
+    channel : int array (targets,), optional
+        The column of ``values`` that each target receives. Default: column ``i`` for target ``i``
+        (one target per column), or the one column for every target.
+    """
+
+    def __init__(self, values, channel=None) -> None:
+        super().__init__()
+        values = np.asarray(values, dtype=float)
+        self.values = values[:, None] if values.ndim == 1 else values
+        if self.values.ndim != 2 or not np.all(np.isfinite(self.values)):
+            raise ValueError("WaveformSource needs a finite (steps,) or (steps, channels) array of currents in nA")
+        self.channel = None if channel is None else np.asarray(channel, np.int64)
+        if self.channel is not None and len(self.channel) and (self.channel.min() < 0 or
+                                                               self.channel.max() >= self.values.shape[1]):
+            raise ValueError(f"WaveformSource channel out of range: {self.values.shape[1]} columns")
+
+    def bind(self, dt, n_targets):
+        super().bind(dt, n_targets)
+        columns = self.values.shape[1]
+        if self.channel is None:
+            if columns not in (1, n_targets):
+                raise ValueError(f"WaveformSource has {columns} columns for {n_targets} targets: give channel")
+            self.channel = np.zeros(n_targets, np.int64) if columns == 1 else np.arange(n_targets)
+        elif len(self.channel) != n_targets:
+            raise ValueError(f"WaveformSource channel has {len(self.channel)} entries for {n_targets} targets")
+        self._zero = np.zeros(n_targets)
+
+    def update(self, step, rng):
+        if 0 <= step < len(self.values) and step >= self.first_step:
+            self.current = self.values[step].take(self.channel)
+            return True
+        changed = self.current is not self._zero
+        self.current = self._zero
+        return changed
+
+
 class Synapses:
     """All connections of a network as one CSR table over presynaptic nodes.
 
