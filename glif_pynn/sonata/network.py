@@ -6,7 +6,7 @@ Population and receptor port (``FromListConnector``, receptor type ``synK`` for 
 ``syn_weight * nsyns / 1000`` (pA -> nA or nS -> uS), delays in ms.
 
 Virtual nodes are spike sources without pyNN.nest's parrot relay (:func:`spike_source_type`): NEST
-``spike_generator``\ s connected to their targets directly, as BMTK connects them, so that every input
+``spike_generator`` devices connected to their targets directly, as BMTK connects them, so that every input
 spike arrives when BMTK delivers it (pyNN.nest's ``SpikeSourceArray`` drops spikes at or before
 ``min_delay``) and ``min_delay`` can be the network's smallest delay (NEST exchanges spikes once per
 ``min_delay``: with ``min_delay = dt`` a 1,000-cell network ran 5 times slower at dt = 0.01 ms).
