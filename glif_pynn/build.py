@@ -78,12 +78,14 @@ def model_texts(model_dir: Optional[Path] = None) -> dict[str, str]:
     return {path.name: path.read_text() for path in sources}
 
 
-def cache_key(toolchain: NestToolchain, model_dir: Optional[Path] = None) -> str:
+def cache_key(toolchain: NestToolchain, model_dir: Optional[Path] = None, edited: bool = True) -> str:
     """SHA-256 over everything that determines the built module."""
     digest = hashlib.sha256()
+    if not edited:
+        digest.update(b"NESTML's output, unedited\0")
     for name, text in sorted(model_texts(model_dir).items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
-    for path in RECIPE_SOURCES:
+    for path in RECIPE_SOURCES if edited else RECIPE_SOURCES[:1]:     # [0]: _codegen.py; [1]: the edits
         digest.update(path.read_bytes() + b"\0")
     for item in (RECIPE_VERSION, MODULE_NAME, toolchain.nest_version, _nestml_version(),
                  toolchain.fingerprint(), sys.implementation.cache_tag):
@@ -139,7 +141,7 @@ class CachedModule:
 
 
 def ensure_module(force: bool = False, progress: Optional[Progress] = None,
-                  model_dir: Optional[Path] = None) -> Path:
+                  model_dir: Optional[Path] = None, edited: bool = True) -> Path:
     """Return the path of a valid built ``glifmodule.so``, building it if needed.
 
     Parameters
@@ -151,6 +153,10 @@ def ensure_module(force: bool = False, progress: Optional[Progress] = None,
     model_dir
         Directory of ``.nestml`` files to build instead. Default: the package's models,
         rendered from ``nestml_models/glif_neuron.nestml.jinja``.
+    edited
+        Apply :mod:`glif_pynn.codegen_patches` to the generated C++ (default). ``False``
+        builds NESTML's output as it is, a separate cache entry: the baseline against which
+        ``tests/test_edited_module.py`` holds the edits.
 
     Raises
     ------
@@ -160,7 +166,7 @@ def ensure_module(force: bool = False, progress: Optional[Progress] = None,
     """
     progress = progress or _stderr_progress
     toolchain = detect_toolchain()
-    key = cache_key(toolchain, model_dir)
+    key = cache_key(toolchain, model_dir, edited)
     root = cache_root()
     entry = CachedModule(root / key[:20], key)
     if not force and entry.problem() is None:
@@ -172,7 +178,7 @@ def ensure_module(force: bool = False, progress: Optional[Progress] = None,
             return entry.library
         if problem not in (None, "not built"):
             progress(f"cached module unusable: {problem}; rebuilding")
-        _build_into(entry, toolchain, model_dir, progress)
+        _build_into(entry, toolchain, model_dir, progress, edited)
     return entry.library
 
 
@@ -197,7 +203,7 @@ class _exclusive_lock:
 
 
 def _build_into(entry: CachedModule, toolchain: NestToolchain, model_dir: Optional[Path],
-                progress: Progress) -> None:
+                progress: Progress, edited: bool = True) -> None:
     root = entry.directory.parent
     log_path = root / "logs" / f"{entry.key[:20]}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +224,8 @@ def _build_into(entry: CachedModule, toolchain: NestToolchain, model_dir: Option
             progress(f"[1/3] generating C++ from NESTML ({len(texts)} models, about 10 s each)")
             _run_stage("NESTML code generation",
                        [sys.executable, "-m", "glif_pynn._codegen", str(work / "nestml"), str(work / "src"),
-                        MODULE_NAME, toolchain.nest_version], log, log_path, cwd=staging)
+                        MODULE_NAME, toolchain.nest_version, *([] if edited else ["--plain"])],
+                       log, log_path, cwd=staging)
             progress("[2/3] configuring with CMake")
             build_dir = work / "build"
             build_dir.mkdir(parents=True)

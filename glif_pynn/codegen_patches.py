@@ -8,9 +8,11 @@ NESTML's NEST templates pay for generality in the innermost loop (see ``comparis
 * ``origin.get_steps()`` (a tics-to-steps conversion with range checks) is recomputed for every lag
   just to stamp the recorded sample;
 * a spike weight is applied as ``(0.001 * w) * 1000.`` (NESTML's ``exc_spikes * 1 s`` unit conversion),
-  which differs from ``w`` by one ulp for about 13 % of weights.
+  which differs from ``w`` by one ulp for about 13 % of weights;
+* every port's buffer is copied into a grid-sum array at the start of each step, and each
+  ``onReceive`` body, a function of its own, reads the copy after the update block.
 
-:func:`patch_generated_sources` rewrites these four spots in every generated neuron. Each edit is an exact
+:func:`patch_generated_sources` rewrites these five spots in every generated neuron. Each edit is an exact
 text or regular-expression substitution that must match a stated number of times (the per-port edits once per
 spike input port, counted from the ``SynapseTypes`` enum of the neuron's header: 2 for the excitatory/inhibitory
 models, N for the N-port ones; the buffer edits a fixed number of times); anything else raises
@@ -143,6 +145,7 @@ def patch_source(text: str, path: Path, ports: Optional[int] = None) -> str:
     text = _substitute(text, rf"\n[ \t]*B_\.{_FLAGS}\.resize\(NUM_SPIKE_RECEPTORS\);", "", 2,
                        "drop the flag buffers' resize", path)
     _check_gone(text, "spike_input_received", path)
+    text = _inline_on_receive(text, path, ports)
     # port buffers inline in the node: default-constructed, not vectors of a given size
     text = _substitute(text, rf"(, {_BUFFERS})\( std::vector< [\w:]+ >\( NUM_\w+ \) \)", r"\1()", 8,
                        "construct the inline port buffers", path)
@@ -152,6 +155,46 @@ def patch_source(text: str, path: Path, ports: Optional[int] = None) -> str:
                        1, "convert origin to steps once", path)
     return _substitute(text, r"B_\.logger_\.record_data\(origin\.get_steps\(\) \+ lag\);",
                        "B_.logger_.record_data(origin_steps + lag);", 1, "stamp samples with origin_steps", path)
+
+
+_GRID_SUM_READ = re.compile(r"B_\.spike_inputs_grid_sum_\[(\w+) - MIN_SPIKE_RECEPTOR\]")
+
+
+def _inline_on_receive(text: str, path: Path, ports: int) -> str:
+    """Put each onReceive body in place of its call in update(), reading its port's buffer there.
+
+    NESTML copies every port's ring-buffer slot into a grid-sum array at the start of the step
+    and calls one function per port after the update block, which reads the copy. Here each call
+    becomes its body, with the grid sum replaced by one read of the port's ring buffer into a local
+    constant (the read clears the slot, as the copy did). Nothing in the step writes that slot (a
+    spike is sent at least one step ahead), so the value is the one the copy held. Every body reads
+    its own port and no other, once per step; anything else is refused.
+    """
+    bodies = {}
+    for receiver in _ON_RECEIVE_DEF.finditer(text):
+        statements = [line.strip() for line in receiver.group("body").splitlines() if line.strip()]
+        indices = {match.group(1) for line in statements for match in _GRID_SUM_READ.finditer(line)}
+        port = receiver.group(1)[len("on_receive_block_"):].upper()
+        if indices != {port}:
+            raise CodegenPatchError(f"{path.name}: {receiver.group(1)}() reads the ports {sorted(indices)}, not its "
+                                    f"own port {port} only; its body cannot be inlined (NESTML {WRITTEN_FOR_NESTML}).")
+        local = f"port_{port.lower()}"
+        bodies[receiver.group(1)] = (f"const double {local} = B_.spike_inputs_[{port} - MIN_SPIKE_RECEPTOR]"
+                                     f".get_value(lag);", [_GRID_SUM_READ.sub(local, line) for line in statements])
+
+    def inline(match: re.Match) -> str:
+        indent, name = match.group(1), match.group(2)
+        read, statements = bodies[name]
+        port = name[len("on_receive_block_"):]
+        lines = [f"{{  // glif-pynn: the onReceive block of port {port}, inlined, reading the port here", f"  {read}",
+                 *(f"  {line}" for line in statements), "}"]
+        return "\n".join(indent + line for line in lines) + "\n"
+
+    text = _substitute(text, r"([ \t]*)(on_receive_block_\w+)\(origin, lag\);\n", inline, ports,
+                       "inline the onReceive bodies", path)
+    return _substitute(text, r"\n[ \t]*for \(long i = 0; i < NUM_SPIKE_RECEPTORS; \+\+i\)\n[ \t]*\{\n[ \t]*"
+                             r"get_spike_inputs_grid_sum_\(\)\[i\] = get_spike_inputs_\(\)\[i\]\.get_value\(lag\);"
+                             r"\n[ \t]*\}\n", "\n", 1, "drop the grid-sum copies of the spike ports", path)
 
 
 def patch_header(text: str, path: Path) -> str:

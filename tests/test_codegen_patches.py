@@ -3,6 +3,7 @@
 That the edited module computes what the unedited one did is held by the closed-form and reference
 tests, which all run on the edited module; test_nest_module.py checks that spike weights now land exactly.
 """
+import re
 import shutil
 import subprocess
 import sys
@@ -51,8 +52,13 @@ def test_edits_apply_to_fresh_nestml_output(sources):
     assert "std::vector< nest::RingBuffer >" not in header and "std::vector< double >" not in header
     assert "glif_pynn::PortBuffers< nest::RingBuffer, NUM_SPIKE_RECEPTORS > spike_inputs_;" in header
     assert cpp.count("record_data(origin_steps + lag)") == 1 and "record_data(origin.get_steps()" not in cpp
-    assert "S_.I_syn_exc += V_.unit_psc * B_.spike_inputs_grid_sum_[EXC_SPIKES - MIN_SPIKE_RECEPTOR];" in cpp
-    assert "    on_receive_block_exc_spikes(origin, lag);\n    on_receive_block_inh_spikes(origin, lag);" in cpp
+    update = cpp[cpp.index("::update(nest::Time const & origin"):cpp.index("// voltage logging")]
+    assert not re.search(r"on_receive_block_\w+\(", update), "the onReceive bodies are inlined in update()"
+    assert "spike_inputs_grid_sum_" not in update, "no grid-sum copies of the spike ports"
+    for port, state in (("EXC_SPIKES", "I_syn_exc"), ("INH_SPIKES", "I_syn_inh")):
+        read = f"const double port_{port.lower()} = B_.spike_inputs_[{port} - MIN_SPIKE_RECEPTOR].get_value(lag);"
+        assert update.count(read) == 1, f"{port}'s buffer is read once per step"
+        assert update.count(f"S_.{state} += V_.unit_psc * port_{port.lower()};") == 1
     assert (sources / PORT_BUFFERS_HEADER).is_file()
 
 
@@ -93,3 +99,16 @@ def test_a_port_without_its_onreceive_block_is_refused(sources, plain_output):
     with pytest.raises(CodegenPatchError, match="2 onReceive blocks for 3 spike input ports"):
         patch_generated_sources(sources)
     assert (sources / f"{MODEL}.cpp").read_bytes() == (plain_output / f"{MODEL}.cpp").read_bytes()
+
+
+def test_an_onreceive_body_that_reads_another_port_is_refused(sources, plain_output):
+    """Inlining reads each port's buffer once, where its own onReceive body was called: a body that
+    reads another port's value would then read a cleared slot."""
+    cpp = sources / f"{MODEL}.cpp"
+    broken = cpp.read_text().replace("S_.I_syn_inh += V_.unit_psc * (0.001 * B_.spike_inputs_grid_sum_[INH_SPIKES",
+                                     "S_.I_syn_inh += V_.unit_psc * (0.001 * B_.spike_inputs_grid_sum_[EXC_SPIKES")
+    assert broken != cpp.read_text()
+    cpp.write_text(broken)
+    with pytest.raises(CodegenPatchError, match="on_receive_block_inh_spikes.*reads the ports.*EXC_SPIKES"):
+        patch_generated_sources(sources)
+    assert cpp.read_text() == broken
