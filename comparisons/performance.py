@@ -35,6 +35,17 @@ KINDS = {
     "NESTML GLIF, I_e": ("glif_psc_exp_neuron", dict(GLIF4, I_e=DRIVE_PA), False),
     "NEST glif_psc, dc_generator": ("glif_psc", NEST_GLIF4, True),
     "NEST iaf_psc_exp, I_e": ("iaf_psc_exp", {"I_e": 400.0}, False),
+    # like with like: alpha PSCs, two receptor ports, GLIF4, on both
+    "NESTML GLIF alpha, 2 ports, dc_generator": ("glif_psc_alpha_neuron", GLIF4, True),
+    "NEST glif_psc, 2 ports, dc_generator": ("glif_psc", dict(NEST_GLIF4, tau_syn=[2.0, 2.0]), True),
+}
+#: NESTML kind -> (glif_psc kind it is compared with, what the pair compares). The second pair is like
+#: with like (issue 17): the same PSC shape (alpha), number of receptor ports (2) and GLIF level (4).
+PAIRS = {
+    "NESTML GLIF, dc_generator": ("NEST glif_psc, dc_generator",
+                                  "exp PSCs, 2 ports / glif_psc's alpha PSCs, 1 port (its default)"),
+    "NESTML GLIF alpha, 2 ports, dc_generator": ("NEST glif_psc, 2 ports, dc_generator",
+                                                 "like with like: alpha PSCs, 2 ports, GLIF4 on both"),
 }
 UPDATES_PER_RUN = 1e8      # neuron-updates per timed run (about 3 s of NEST at 30 ns)
 
@@ -142,9 +153,9 @@ def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
             for kind, rows in samples.items():
                 row = dict(kind=kind, neurons=n, threads=t, **_median(rows),
                            samples_ns=[r["ns_per_update"] for r in rows])
-                if kind == "NESTML GLIF, dc_generator":
+                if kind in PAIRS:
                     row["paired_ratios"] = [a["ns_per_update"] / b["ns_per_update"]
-                                            for a, b in zip(rows, samples["NEST glif_psc, dc_generator"])]
+                                            for a, b in zip(rows, samples[PAIRS[kind][0]])]
                 isolated.append(row)
                 say(f"isolated {kind}, N={n}, {t} thread(s): {row['ns_per_update']:.1f} ns/update "
                     f"(runs: {', '.join(f'{x:.1f}' for x in row['samples_ns'])})")

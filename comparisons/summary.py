@@ -24,6 +24,7 @@ BEGIN = "<!-- headline: generated from comparisons/report/*.json by `python -m c
 END = "<!-- end of headline -->"
 
 NESTML_DC, GLIF_PSC_DC = "NESTML GLIF, dc_generator", "NEST glif_psc, dc_generator"
+LIKE_WITH_LIKE = ("NESTML GLIF alpha, 2 ports, dc_generator", "NEST glif_psc, 2 ports, dc_generator")
 NESTML_IE, IAF_IE, REFERENCE = "NESTML GLIF, I_e", "NEST iaf_psc_exp, I_e", "numpy reference"
 
 
@@ -145,13 +146,16 @@ def speed_markdown(report_dir: Path = REPORT_DIR) -> str:
         peer = _isolated(perf, GLIF_PSC_DC, *key)
         paired = ours.get("paired_ratios") or []
         cells = {kind: _isolated(perf, kind, *key) for kind in (NESTML_IE, IAF_IE, REFERENCE)}
+        alike = [_isolated(perf, kind, *key) for kind in LIKE_WITH_LIKE]
+        like = (f"{alike[0]['ns_per_update'] / alike[1]['ns_per_update']:.2f}" if all(alike) else "not measured")
         rows.append({"n": _n(key[0]), "threads": key[1], "ours": ours["ns_per_update"], "peer": peer["ns_per_update"],
                      "ratio": f"{ours['ns_per_update'] / peer['ns_per_update']:.2f}"
                               + (f" ({min(paired):.2f}-{max(paired):.2f})" if paired else ""),
-                     **{kind: cell["ns_per_update"] if cell else None for kind, cell in cells.items()}})
+                     "like": like, **{kind: cell["ns_per_update"] if cell else None for kind, cell in cells.items()}})
     return markdown_table(rows, [
         ("n", "N", "s"), ("threads", "threads", "d"), ("ours", "NESTML, dc_generator", ".1f"),
         ("peer", "glif_psc, dc_generator", ".1f"), ("ratio", "ratio (per round)", "s"),
+        ("like", "ratio like with like (alpha, 2 ports)", "s"),
         ("NESTML GLIF, I_e", "NESTML, I_e", ".1f"), ("NEST iaf_psc_exp, I_e", "iaf_psc_exp, I_e", ".1f"),
         ("numpy reference", "numpy reference", ".1f")])
 
