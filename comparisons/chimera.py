@@ -5,12 +5,12 @@ Set-ups, parameter mapping and measures: :mod:`glif_pynn.chimera`, :mod:`glif_py
 (:func:`glif_pynn.chimera.run_batch`: one Population, one network per set of views), so
 a whole phase diagram costs about one simulation of its cells.
 
-Studies (``quick``: smaller grids, 3 seeds, 6 s instead of 10 s):
+Studies (sizes in :data:`FULL` and :data:`QUICK`):
 
 * the chimera points (:data:`~glif_pynn.chimera.RING_CHIMERA`,
-  :data:`~glif_pynn.chimera.TWO_CHIMERA`) and one contrasting point of each set-up, with
-  5 seeds, on pyNN.nest and on the reference: persistent chimeras per backend, and
-  whether the two backends give the same spikes;
+  :data:`~glif_pynn.chimera.TWO_CHIMERA`) and (full mode) one contrasting point of each
+  set-up, with 5 seeds, on pyNN.nest and on the reference: persistent chimeras per
+  backend, and whether the two backends give the same spikes;
 * the ring's phase diagram over coupling g x range r, on the reference;
 * the two populations' phase diagram over g_self x g_cross, on the reference;
 * the GLIF mechanisms (:data:`~glif_pynn.chimera.MECHANISMS`) along one row of each
@@ -33,14 +33,17 @@ import numpy as np
 from glif_pynn import chimera
 
 SEEDS_CHECK = 5
-RING_GRID = {"g": (0.05, 0.1, 0.2, 0.3, 0.4), "coupling_range": (0.05, 0.1, 0.2, 0.3, 0.4)}
-TWO_GRID = {"g_self": (0.05, 0.1, 0.15, 0.2, 0.3), "ratio": (0.1, 0.3, 0.5, 0.7, 0.9)}
-QUICK_RING_GRID = {"g": (0.1, 0.2, 0.4), "coupling_range": (0.05, 0.2, 0.4)}
-QUICK_TWO_GRID = {"g_self": (0.05, 0.1, 0.2), "ratio": (0.2, 0.5, 0.8)}
 RING_CONTRAST = replace(chimera.RING_CHIMERA, g=0.1)            # synchronises (see the diagram)
 TWO_CONTRAST = replace(chimera.TWO_CHIMERA, g_self=0.2, g_cross=0.1)
-VARIANT_RING_G = (0.1, 0.15, 0.2, 0.3, 0.4)        # at the chimera point's coupling range
-VARIANT_TWO_G_CROSS = (0.02, 0.05, 0.08)           # at the chimera point's g_self
+# Durations in ms; variant rows: the ring's g at the chimera point's range, g_cross at its g_self.
+FULL = {"check_ms": 10000.0, "diagram_ms": 8000.0, "seeds": 3, "contrasts": True,
+        "ring_grid": {"g": (0.05, 0.1, 0.2, 0.3, 0.4), "coupling_range": (0.05, 0.1, 0.2, 0.3, 0.4)},
+        "two_grid": {"g_self": (0.05, 0.1, 0.15, 0.2, 0.3), "ratio": (0.1, 0.3, 0.5, 0.7, 0.9)},
+        "variant_ring_g": (0.1, 0.15, 0.2, 0.3, 0.4), "variant_two_g_cross": (0.02, 0.05, 0.08)}
+QUICK = {"check_ms": 6000.0, "diagram_ms": 6000.0, "seeds": 2, "contrasts": False,
+         "ring_grid": {"g": (0.1, 0.2, 0.4), "coupling_range": (0.05, 0.2, 0.4)},
+         "two_grid": {"g_self": (0.05, 0.1, 0.2), "ratio": (0.2, 0.5, 0.8)},
+         "variant_ring_g": (0.2,), "variant_two_g_cross": (0.05,)}
 RING_STATES = ("chimera", "synchronous", "coherent", "fragmented", "incoherent")
 TWO_STATES = ("chimera", "synchronous", "generalised chimera", "partial synchrony", "asynchronous")
 
@@ -77,7 +80,8 @@ def simulate(backend: str, runs: list, duration: float) -> tuple[list, list, flo
 def _same_spikes(a, b, dt: float = 0.1) -> bool:
     """Every cell fires in the same time steps (NEST's and the reference's float spike times
     differ in the last bits: 5.7e-14 ms)."""
-    steps = [[np.rint(np.asarray(st.rescale("ms").magnitude) / dt).astype(np.int64) for st in trains] for trains in (a, b)]
+    steps = [[np.rint(np.asarray(st.rescale("ms").magnitude) / dt).astype(np.int64) for st in trains]
+             for trains in (a, b)]
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(*steps))
 
 
@@ -95,11 +99,12 @@ def _points(rows: list, keys: tuple) -> list:
     return out
 
 
-def check_points(duration: float, say: Callable[[str], None]) -> tuple[dict, list]:
-    """The chimera and contrast points, 5 seeds each, on both backends; (result, the
-    pyNN.nest spike trains of seed 0 of the two chimera points)."""
-    runs = [(setup, seed) for setup in (chimera.RING_CHIMERA, RING_CONTRAST, chimera.TWO_CHIMERA, TWO_CONTRAST)
-            for seed in range(SEEDS_CHECK)]
+def check_points(duration: float, say: Callable[[str], None], contrasts: bool = True) -> tuple[dict, list]:
+    """The chimera points (and, with ``contrasts``, one other point of each set-up), 5 seeds
+    each, on both backends; (result, the pyNN.nest spike trains of seed 0 of the two chimera
+    points)."""
+    setups = [chimera.RING_CHIMERA, chimera.TWO_CHIMERA] + ([RING_CONTRAST, TWO_CONTRAST] if contrasts else [])
+    runs = [(setup, seed) for setup in setups for seed in range(SEEDS_CHECK)]
     result = {}
     trains = {}
     for backend in ("reference", "nest"):
@@ -109,8 +114,9 @@ def check_points(duration: float, say: Callable[[str], None]) -> tuple[dict, lis
     result["same_spikes"] = [_same_spikes(a, b) for a, b in zip(trains["reference"], trains["nest"])]
     result["duration_ms"] = duration
     for backend in ("reference", "nest"):
-        result[backend]["points"] = _points(result[backend]["rows"], ("setup", "g", "coupling_range", "g_self", "g_cross"))
-    return result, [trains["nest"][0], trains["nest"][2 * SEEDS_CHECK]]
+        result[backend]["points"] = _points(result[backend]["rows"],
+                                            ("setup", "g", "coupling_range", "g_self", "g_cross"))
+    return result, [trains["nest"][0], trains["nest"][SEEDS_CHECK]]
 
 
 def ring_diagram(grid: dict, seeds: int, duration: float) -> dict:
@@ -127,7 +133,8 @@ def two_diagram(grid: dict, seeds: int, duration: float) -> dict:
     rows, _, wall = simulate("reference", runs, duration)
     for row in rows:
         row["ratio"] = round(row["g_cross"] / row["g_self"], 6)
-    return {"grid": grid, "seeds": seeds, "duration_ms": duration, "wall_s": wall, "cells": 2 * len(runs) * runs[0][0].n,
+    return {"grid": grid, "seeds": seeds, "duration_ms": duration, "wall_s": wall,
+            "cells": 2 * len(runs) * runs[0][0].n,
             "points": _points(rows, ("g_self", "ratio")), "rows": rows}
 
 
@@ -152,24 +159,24 @@ def run(output_dir, quick: bool = False, progress: Optional[Callable[[str], None
     say = progress or print
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    duration = 6000.0 if quick else 10000.0
-    seeds = 3 if quick else 5
+    size = QUICK if quick else FULL
     started = time.monotonic()
     result = {"quick": quick, "load_average_at_start": "%.2f %.2f %.2f" % os.getloadavg()}
     say("      chimera points on the reference and on pyNN.nest")
-    result["check"], nest_trains = check_points(duration, say)
+    result["check"], nest_trains = check_points(size["check_ms"], say, size["contrasts"])
     say("      ring phase diagram (reference)")
-    result["ring"] = ring_diagram(QUICK_RING_GRID if quick else RING_GRID, seeds, duration)
+    result["ring"] = ring_diagram(size["ring_grid"], size["seeds"], size["diagram_ms"])
     say(f"      {len(result['ring']['rows'])} networks in {result['ring']['wall_s']:.0f} s; two-population diagram")
-    result["two"] = two_diagram(QUICK_TWO_GRID if quick else TWO_GRID, seeds, duration)
+    result["two"] = two_diagram(size["two_grid"], size["seeds"], size["diagram_ms"])
     say(f"      {len(result['two']['rows'])} networks in {result['two']['wall_s']:.0f} s; GLIF mechanisms")
-    result["variants"] = variants(VARIANT_RING_G[1:4] if quick else VARIANT_RING_G, VARIANT_TWO_G_CROSS,
-                                  2 if quick else 3, duration)
+    result["variants"] = variants(size["variant_ring_g"], size["variant_two_g_cross"], size["seeds"],
+                                  size["diagram_ms"])
+    say(f"      {result['variants']['seeds']} seeds in {result['variants']['wall_s']:.0f} s")
     result["wall_s"] = time.monotonic() - started
     from comparisons.chimera_figures import diagram_figure, example_figure, variants_figure
     diagram_figure(result, out / "chimera_phase_diagram.png")
     variants_figure(result["variants"], out / "chimera_variants.png")
-    example_figure(nest_trains, duration, out / "chimera.png")
+    example_figure(nest_trains, size["check_ms"], out / "chimera.png")
     return result
 
 
@@ -206,8 +213,9 @@ def markdown(result: dict) -> str:
         _table(rows, [("setup", "set-up", "s"), ("where", "parameters", "s"), ("backend", "backend", "s"),
                       ("chimeras", "persistent chimeras", "s"), ("states", "state of the last window", "s")]), "",
         "![chimera](chimera.png)", "",
-        f"**Phase diagrams** (numpy reference, {ring['seeds']} seeds per point, {ring['duration_ms'] / 1000:g} s): the ring "
-        f"over coupling g x range r ({len(ring['rows'])} networks, {ring['cells']} cells, {ring['wall_s']:.0f} s wall), "
+        f"**Phase diagrams** (numpy reference, {ring['seeds']} seeds per point, {ring['duration_ms'] / 1000:g} s): "
+        f"the ring over coupling g x range r ({len(ring['rows'])} networks, {ring['cells']} cells, "
+        f"{ring['wall_s']:.0f} s wall), "
         f"the two populations over g_self x g_cross ({len(two['rows'])} networks, {two['cells']} cells, "
         f"{two['wall_s']:.0f} s). Ring: chimera at {_count(ring['points'], 'chimera')} of {len(ring['points'])} "
         f"points; two populations: chimera at {_count(two['points'], 'chimera')} of {len(two['points'])}, generalised "
@@ -225,7 +233,8 @@ def markdown(result: dict) -> str:
                [("mechanism", "mechanism", "s"), ("ring", "ring, g: chimeras", "s"),
                 ("two", "two populations, g_cross: chimeras", "s"), ("rate", "ring rate (Hz)", ".1f")]), "",
         "![GLIF mechanisms](chimera_variants.png)", "",
-        f"Whole study: {result['wall_s']:.0f} s wall (load average at the start {result['load_average_at_start']}).", ""]
+        f"Whole study: {result['wall_s']:.0f} s wall (load average at the start "
+        f"{result['load_average_at_start']}).", ""]
     return "\n".join(lines)
 
 

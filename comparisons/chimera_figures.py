@@ -48,7 +48,8 @@ def diagram_figure(result: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     ring, two = result["ring"], result["two"]
     _panel(axes[0], ring["points"], "g", "coupling_range", ring["grid"]["g"], ring["grid"]["coupling_range"],
-           f"ring, N = {chimera.RING_CHIMERA.n}, alpha = {chimera.RING_CHIMERA.alpha:g}, a = {chimera.RING_CHIMERA.a:g} "
+           f"ring, N = {chimera.RING_CHIMERA.n}, alpha = {chimera.RING_CHIMERA.alpha:g}, "
+           f"a = {chimera.RING_CHIMERA.a:g} "
            f"({ring['wall_s']:.0f} s for {len(ring['rows'])} networks)", "coupling g", "coupling range r = R / N")
     _panel(axes[1], two["points"], "g_self", "ratio", two["grid"]["g_self"], two["grid"]["ratio"],
            f"two populations, N = {chimera.TWO_CHIMERA.n} each ({two['wall_s']:.0f} s for {len(two['rows'])} networks)",

@@ -29,9 +29,9 @@ Mapping onto ``GLIF_curr_alpha`` (PyNN units; :class:`Units`, defaults in bracke
 
 The ring: N cells, each coupled to its R = round(r N) nearest neighbours on each side
 (K = 2 R, itself excluded), started half synchronised (cells 0 .. N/2 - 1 at x = 0.5 +-
-0.005, the rest uniform in [0, 1)). Two populations: N cells each, all-to-all within
-(g_self) and between (g_cross), started uniform in [0, 1). The seed draws the initial
-values (numpy, the same on every backend).
+0.005, the rest uniform in [0, 1); ``start='random'``: all uniform). Two populations: N
+cells each, all-to-all within (g_self) and between (g_cross), started uniform in [0, 1).
+The seed draws the initial values (numpy, the same on every backend).
 """
 from __future__ import annotations
 
@@ -106,6 +106,7 @@ class Ring:
     alpha: float = 9.0
     a: float = 1.3
     mechanism: str = "LIF"
+    start: str = "half"             # 'half': half synchronised, half random; 'random': all random
 
     @property
     def neighbours(self) -> int:
@@ -117,6 +118,8 @@ class Ring:
         if not 0 < self.coupling_range < 0.5 or 2 * self.neighbours >= self.n:
             raise ValueError(f"coupling_range must be in (0, 0.5) with 2 R < n, got r = {self.coupling_range} "
                              f"(R = {self.neighbours}, n = {self.n})")
+        if self.start not in ("half", "random"):
+            raise ValueError(f"start must be 'half' or 'random', got {self.start!r}")
 
     def connections(self) -> np.ndarray:
         """(pre, post) index pairs: every cell to its R neighbours on each side."""
@@ -177,7 +180,7 @@ def _initial_x(setup, seed: int) -> np.ndarray:
     """Initial dimensionless voltages of one set-up (module docstring), drawn from ``seed``."""
     rng = np.random.default_rng(seed)
     x0 = rng.uniform(0.0, 1.0, sum(_sizes(setup)))
-    if isinstance(setup, Ring):
+    if isinstance(setup, Ring) and setup.start == "half":
         x0[:setup.n // 2] = 0.5 + rng.uniform(-0.005, 0.005, setup.n // 2)
     return x0
 
@@ -287,7 +290,8 @@ def analyse_ring(trains, t_start: float, t_stop: float, windows: int = 4, half_w
                "rate_hz": float(omega.mean() / (2 * np.pi))}
     velocity = synchrony.phase_velocity(phases, times).magnitude
     if whole.coherent.any() and not whole.coherent.all():
-        summary["omega_incoherent_minus_coherent"] = float(velocity[~whole.coherent].mean() - velocity[whole.coherent].mean())
+        drift = velocity[~whole.coherent].mean() - velocity[whole.coherent].mean()
+        summary["omega_incoherent_minus_coherent"] = float(drift)
     return Analysis(times, omega, velocity, states, summary, synchrony.local_order_parameter(phases, half_width),
                     whole.coherent)
 
@@ -296,7 +300,7 @@ def analyse_two_populations(trains, n: int, t_start: float, t_stop: float, windo
                             sample_ms: float = 1.0) -> Analysis:
     """Kuramoto R of each population against time and the state in each of ``windows`` parts."""
     times, phases = phase_grid(trains, t_start, t_stop, sample_ms)
-    order = np.vstack([synchrony.order_parameter(phases, slice(0, n)), synchrony.order_parameter(phases, slice(n, 2 * n))])
+    order = np.vstack([synchrony.order_parameter(phases, cells) for cells in (slice(0, n), slice(n, 2 * n))])
     states = [synchrony.classify_populations(part.mean(axis=1)) for part in np.array_split(order, windows, axis=1)]
     omega = synchrony.omega_profile(trains, t_start, t_stop).magnitude
     means = order.mean(axis=1)

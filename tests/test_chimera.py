@@ -62,7 +62,8 @@ def test_one_pulse_moves_v_as_the_dimensionless_model_says():
     t, v = v.times.magnitude, v.magnitude[:, 0]
     s = (t - 10.1) / units.tau_m          # the current starts at spike time + delay (DESIGN.md, step order)
     after = s > 0
-    x = (g / fan_in) * alpha ** 2 / (alpha - 1) ** 2 * (np.exp(-s[after]) - np.exp(-alpha * s[after]) * (1 + (alpha - 1) * s[after]))
+    u = s[after]
+    x = (g / fan_in) * alpha ** 2 / (alpha - 1) ** 2 * (np.exp(-u) - np.exp(-alpha * u) * (1 + (alpha - 1) * u))
     assert np.ptp(v) > 0.1, "the pulse moves V"
     np.testing.assert_allclose(v[after], units.voltage(x), rtol=0, atol=1e-9,
                                err_msg="V against the closed form (exact propagators: 1e-9 mV)")
@@ -123,3 +124,41 @@ def test_the_documented_chimera_points_show_both_domains_in_a_short_run():
     same = replace(two, g_cross=two.g_self)
     uniform = chimera.analyse_two_populations(chimera.run(sim, sim, same, duration, seed=0), two.n, transient, duration)
     assert uniform.states != ["chimera"], uniform.summary
+
+
+def test_report_section_and_figures_render_from_results(tmp_path):
+    """comparisons/chimera.py's markdown and figures from made-up rows (the study itself is
+    `glif-pynn compare`): every point's state and chimera count reaches the table and the diagram."""
+    from comparisons import chimera as study
+    from comparisons.chimera_figures import diagram_figure, variants_figure
+    grid_ring = {"g": (0.1, 0.2), "coupling_range": (0.2,)}
+    grid_two = {"g_self": (0.1,), "ratio": (0.5,)}
+    ring_rows = [{"g": g, "coupling_range": 0.2, "final_state": "chimera" if g == 0.2 else "synchronous",
+                  "persistent_chimera": g == 0.2} for g in (0.1, 0.2) for _ in range(2)]
+    two_rows = [{"g_self": 0.1, "ratio": 0.5, "g_cross": 0.05, "final_state": "chimera", "persistent_chimera": s == 0}
+                for s in range(2)]
+    check_rows = [{"setup": "Ring", "g": 0.2, "coupling_range": 0.2, "final_state": "chimera",
+                   "persistent_chimera": True} for _ in range(5)]
+    check = {b: {"rows": check_rows, "wall_s": 1.0,
+                 "points": study._points(check_rows, ("setup", "g", "coupling_range", "g_self", "g_cross"))}
+             for b in ("reference", "nest")}
+    variant_rows = [{"mechanism": m, "g": 0.2, "final_state": "chimera", "persistent_chimera": True}
+                    for m in chimera.MECHANISMS]
+    result = {
+        "check": {**check, "same_spikes": [True] * 5, "duration_ms": 6000.0},
+        "ring": {"grid": grid_ring, "seeds": 2, "duration_ms": 6000.0, "wall_s": 2.0, "cells": 1600, "rows": ring_rows,
+                 "points": study._points(ring_rows, ("g", "coupling_range"))},
+        "two": {"grid": grid_two, "seeds": 2, "duration_ms": 6000.0, "wall_s": 2.0, "cells": 800, "rows": two_rows,
+                "points": study._points(two_rows, ("g_self", "ratio"))},
+        "variants": {"seeds": 1, "wall_s": 3.0, "ring": study._points(variant_rows, ("mechanism", "g")),
+                     "two": study._points([{**r, "g_cross": 0.05} for r in variant_rows], ("mechanism", "g_cross")),
+                     "ring_rate_hz": {m: 40.0 for m in chimera.MECHANISMS}},
+        "wall_s": 9.0, "load_average_at_start": "0 0 0"}
+    text = study.markdown(result)
+    assert "| Ring | g = 0.2, r = 0.2 | nest | 5/5 | chimera x5 |" in text, text
+    assert "in 5 of 5 networks" in text and "chimera at 1 of 2 points" in text, text
+    assert "| ASC | 0.2: 1/1 |" in text, text
+    diagram_figure(result, tmp_path / "diagram.png")
+    variants_figure(result["variants"], tmp_path / "variants.png")
+    for name in ("diagram.png", "variants.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
