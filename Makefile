@@ -1,7 +1,9 @@
-# The two commands of the README: `make compare` (main job) and `make test`.
+# The two commands of the README (docs/getting-started.md): `make compare` (main job) and `make test`.
 # Both set everything up first (Debian packages, .venv, the NEST module), idempotently;
 # `make test` also builds NEST with MPI once per machine (about 16 minutes; linked as .venv-mpi), for the MPI tier.
-.PHONY: setup mpi compare demo test test-fast clean-cache
+# `make test` and `make compare` also make .venv-brian2 (Brian2 2.9.0 with numpy < 2.4, which .venv cannot hold),
+# where the Brian2 cross-check runs (tests/test_brian2.py, comparisons/brian2_env.py).
+.PHONY: setup mpi brian2 compare demo docs test test-fast clean-cache
 
 setup:
 	bash scripts/setup.sh
@@ -9,13 +11,21 @@ setup:
 mpi: setup
 	bash scripts/mpi-nest.sh
 
-compare: setup
+brian2: setup
+	bash scripts/brian2-venv.sh
+
+compare: setup brian2
 	.venv/bin/glif-pynn compare --output results/report
 
 demo: setup
 	.venv/bin/glif-pynn demo
 
-test: setup mpi
+# HTML documentation in docs/_build/html (index.html); warnings are errors, as in CI (tests/test_docs.py)
+docs: setup
+	.venv/bin/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
+
+test: setup mpi brian2
 	.venv/bin/python -m pytest -q
 
 test-fast: setup

@@ -25,6 +25,8 @@ setup(
     packages=find_packages(include=["glif_pynn", "glif_pynn.*", "comparisons"]),
     install_requires=requirements("requirements.txt"),
     # compare: Brian2 for comparisons/brian2_*.py; Brian2 2.9.0 fails to import with numpy >= 2.4
-    extras_require={"test": requirements("requirements-test.txt"), "compare": ["brian2==2.9.0", "numpy<2.4"]},
+    # docs: Sphinx and MyST for docs/ (make docs; tests/test_docs.py builds them in make test)
+    extras_require={"test": requirements("requirements-test.txt"), "docs": requirements("requirements-docs.txt"),
+                    "compare": ["brian2==2.9.0", "numpy<2.4"]},
     entry_points={"console_scripts": ["glif-pynn = glif_pynn.cli:main"]},
 )

@@ -47,7 +47,7 @@ compares with DESIGN §1, measured with this module's protocols:
   ``tau_refrac = 0`` has no NEST counterpart; the levels here use 4 ms.
 
 Synaptic weights: :mod:`comparisons.protocols` gives PSC amplitudes in pA for the current
-flavours. An alpha conductance of peak g drives a peak current of about g |E_rev - V|, so a
+flavours. An alpha conductance of peak g drives a peak current of about g ``|E_rev - V|``, so a
 weight w (pA) becomes ``|w| / |E_rev - V_TYPICAL|`` nS, V_TYPICAL = -65 mV being the middle
 of rest (-78.85 mV) and threshold (-51.68 mV): 80 pA -> 1.23 nS excitatory (E_rev 0 mV),
 60 pA -> 3.0 nS inhibitory (E_rev -85 mV).
@@ -61,6 +61,7 @@ import numpy as np
 from comparisons import agreement_glif_psc
 from comparisons.agreement_glif_psc import pair_metrics
 from comparisons.protocols import DURATION, PROTOCOLS
+from comparisons.tables import markdown_table
 from glif_pynn.convert import to_nest_glif
 from glif_pynn.parameters import default_parameters, nest_values
 
@@ -131,7 +132,7 @@ def asc_lag_offset(resolution: float, amplitude: float = 300.0, duration: float 
 
     Returns the measured difference and the prediction ``-A / G (1 - exp(-h G / C))``, A being
     the NESTML model's mean after-spike current over that step (NEST integrates it with the
-    pre-spike mean, 0), and the largest |dV| before the first spike and while V is held.
+    pre-spike mean, 0), and the largest ``|dV|`` before the first spike and while V is held.
     """
     import nest
     params = glif_levels()["GLIF3"]
@@ -177,7 +178,6 @@ def run(resolutions=(0.1, 0.01), progress=None) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
     """The report section: heading, method, table."""
-    from comparisons.report import _table
     columns = [("level", "level", "s"), ("protocol", "protocol", "s"), ("resolution_ms", "h (ms)", "g"),
                ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_cond", "spikes glif_cond", "d"),
                ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", r"max \|dt\| (ms)", ".3g"),
@@ -188,7 +188,7 @@ def markdown(rows: list[dict]) -> str:
              f"to nS at V = {V_TYPICAL:g} mV; coincidence factor with a 2 ms window, spike-time differences over "
              "matched spikes, V RMSE over the whole run. GLIF2/4 differ by NEST's reset from the start-of-step "
              "voltage, GLIF3/4 by its after-spike current entering V one step late (see "
-             "comparisons/agreement_glif_cond.py).", "", _table(rows, columns)]
+             "comparisons/agreement_glif_cond.py).", "", markdown_table(rows, columns)]
     return "\n".join(lines) + "\n"
 
 

@@ -2,8 +2,8 @@
 
 Both models sit in one kernel and receive the same generators; the NEST parameters
 come from :func:`glif_pynn.convert.to_nest_glif`, which maps the refractory jump
-convention exactly. What remains is what cannot be mapped (README, "Differences from
-glif_psc"): NEST's reset from the start-of-step voltage (GLIF2/4, f_v > 0) and its
+convention exactly. What remains is what cannot be mapped (docs/model.md, "Differences
+from NEST's glif_psc and glif_cond"): NEST's reset from the start-of-step voltage (GLIF2/4, f_v > 0) and its
 O(h^2) voltage update with after-spike currents (GLIF3/4).
 """
 from __future__ import annotations

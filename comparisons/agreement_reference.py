@@ -2,7 +2,7 @@
 
 For each cell type and protocol one PyNN function builds and runs the same network on
 both backends; reported are the number of spikes, whether every spike falls in the same
-step, and the largest |V difference|. Protocols: current steps and a ramp
+step, and the largest ``|V difference|``. Protocols: current steps and a ramp
 (StepCurrentSource), excitatory and inhibitory spike input including simultaneous
 arrivals, Poisson-driven single neurons (trains drawn once with numpy, so that both
 backends get the same spikes), and a 1,000-neuron random network with delays driven by
@@ -41,7 +41,7 @@ def _single(sim, cells, cell_type, protocol):
             source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
             sim.Projection(source, neuron, sim.AllToAllConnector(), sim.StaticSynapse(weight=weight, delay=1.0),
                            receptor_type=receptor)
-        # from 50 ms, away from pyNN.nest's lost first steps (README), which the reference reproduces
+        # from 50 ms, away from pyNN.nest's lost first steps (docs/guide/reference-backend.md), which the reference reproduces
         sim.DCSource(amplitude=0.15, start=50.0).inject_into(neuron)
     neuron.record(["spikes", "v"])
     sim.run(DURATION)

@@ -1,9 +1,9 @@
 """Brian2 running the same GLIF equations (GLIF_curr_exp), against the numpy reference.
 
-Brian2 is the optional extra ``compare`` (:data:`REQUIREMENT`). Brian2 2.9.0 cannot be
-imported with numpy >= 2.4 (its ``Quantity`` wraps ``numpy.ndarray.ptp``, which numpy 2.4
-removed; fixed in Brian2 after 2.9.0, brian-team/brian2 PR #1705), so the extra also pins
-``numpy<2.4``.
+Brian2 (:data:`REQUIREMENT`) cannot be imported with numpy >= 2.4 (its ``Quantity`` wraps
+``numpy.ndarray.ptp``, which numpy 2.4 removed; fixed in Brian2 after 2.9.0, brian-team/brian2
+PR #1705), so it runs in its own environment ``.venv-brian2`` with ``numpy<2.4``
+(:mod:`comparisons.brian2_env`, ``make brian2``); the optional extra ``compare`` pins the same.
 
 The model (:func:`glif_group`) is DESIGN.md section 1's current-based exponential-synapse
 GLIF, written as Brian2 equations and integrated by Brian2's own ``method='exact'``
@@ -85,8 +85,8 @@ _UNITS = {"nF": ("farad", "nF"), "ms": ("second", "ms"), "mV": ("volt", "mV"), "
           "1/ms": ("hertz", "kHz"), "": ("1", None)}
 #: PyNN name -> Brian2 identifier where the PyNN name is taken (``cm`` is Brian2's centimetre)
 _NAMES = {"cm": "C_m"}
-#: parameters that are not constants of the equations
-_SPECIAL = ("i_offset", "tau_refrac", "a_theta_v", "b_theta_v")
+#: parameters that are not constants of the equations (GLIF5's theta_v and escape noise: refused when on)
+_SPECIAL = ("i_offset", "tau_refrac", "a_theta_v", "b_theta_v", "lambda0", "delta_u")
 
 EQUATIONS = """
 dv/dt = (I_e + I_syn_exc - I_syn_inh + I_asc1 + I_asc2) / C_m - (v - v_rest) / tau_m : volt (unless refractory)
@@ -116,10 +116,11 @@ def brian2_module():
     try:
         import brian2
     except ImportError as exc:
-        raise ImportError(f"Brian2 is not installed; it is the optional extra `compare` ({REQUIREMENT})") from exc
+        raise ImportError(f"Brian2 is not installed here ({REQUIREMENT}); `make brian2` creates .venv-brian2, "
+                          "where it is") from exc
     except AttributeError as exc:     # brian2 2.9.0 under numpy >= 2.4: numpy.ndarray.ptp is gone
         raise ImportError(f"Brian2 cannot be imported with numpy {np.__version__} ({exc}); Brian2 2.9.0 "
-                          "needs numpy < 2.4") from exc
+                          "needs numpy < 2.4: use .venv-brian2 (`make brian2`)") from exc
     return brian2
 
 
@@ -194,7 +195,8 @@ def glif_group(n: int, params: Optional[Mapping[str, object]] = None, dt: float 
     Raises
     ------
     ValueError
-        For GLIF5 (``a_theta_v != 0``), which this Brian2 model does not have, for a
+        For GLIF5 (``a_theta_v != 0``) and escape noise (``delta_u != 0``), which this
+        Brian2 model does not have, for a
         current decay rate within a relative :data:`RATE_GAP` of ``1 / tau_m`` (Brian2's
         exact solution is NaN or imprecise there: :func:`_check_distinct_rates`), and for
         invalid parameters (``glif_pynn.parameters.validate``).
@@ -206,6 +208,8 @@ def glif_group(n: int, params: Optional[Mapping[str, object]] = None, dt: float 
     values.update(given)
     if np.any(np.asarray(values["a_theta_v"]) != 0):
         raise ValueError("the Brian2 GLIF has no voltage-dependent threshold (GLIF5): a_theta_v must be 0")
+    if np.any(np.asarray(values["delta_u"]) != 0):
+        raise ValueError("the Brian2 GLIF has a hard threshold, no escape noise: delta_u must be 0")
     _check_distinct_rates(values)
     if clock is None:
         clock = b2.Clock(dt=dt * b2.ms)
@@ -402,7 +406,7 @@ def _synapses(b2, source, cells, pre, post, weight, delay, clock) -> list:
 
 
 def compare(ours: dict, theirs: dict, dt: float = DT) -> dict:
-    """Spike counts, identical-step fraction, largest spike-time difference, largest |dV|."""
+    """Spike counts, identical-step fraction, largest spike-time difference, largest ``|dV|``."""
     a, b = ours["spikes"], theirs["spikes"]
     same = len(set(a) & set(b))
     by_neuron_a, by_neuron_b = {}, {}

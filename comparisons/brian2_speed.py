@@ -11,11 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from comparisons.brian2_glif import DT, DURATION, REQUIREMENT, ROOT, agreement, brian2_module, glif_group
+from comparisons.tables import markdown_table
 from glif_pynn.reference.neurons import steps
 
 # -- performance -------------------------------------------------------------------------------
@@ -125,17 +127,9 @@ def machine_load() -> str:
 
 
 # -- report ------------------------------------------------------------------------------------
-def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> list[str]:
-    lines = ["| " + " | ".join(header for _, header, _ in columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join("" if row.get(key) is None else format(row[key], fmt)
-                                       for key, _, fmt in columns) + " |")
-    return lines
-
-
 def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Optional[str] = None) -> str:
-    """The report section ``## Brian2 (optional extra `compare`)``."""
-    lines = ["## Brian2 (optional extra `compare`)", "",
+    """The report section ``## Brian2 (in .venv-brian2)``."""
+    lines = ["## Brian2 (in .venv-brian2)", "",
              f"The GLIF_curr_exp equations in Brian2 ({REQUIREMENT}, `method='exact'`: Brian2 solves the coupled "
              "linear system with sympy), against the numpy reference (`glif_pynn.reference`), GLIF4 default "
              "parameters, dt = 0.1 ms. Brian2 stamps spikes with the start of their step, the reference with "
@@ -143,13 +137,13 @@ def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Opt
              "(then delays agree). Brian2 holds V for `timestep(refractory) - 1` steps, so the group gets "
              "`refractory = (round(tau_refrac/dt) + 1) dt`. See comparisons/brian2_glif.py.", "",
              "### Agreement (runtime device, 1 s per protocol)", ""]
-    lines += _table(agreement_rows, [
+    lines += [markdown_table(agreement_rows, [
         ("protocol", "protocol", "s"), ("neurons", "N", "d"), ("target", "codegen", "s"),
         ("alignment", "alignment", "s"),
         ("spikes_brian2", "spikes Brian2", "d"), ("spikes_reference", "spikes reference", "d"),
         ("same_step_fraction", "same step", ".3f"), ("max_abs_spike_dt_ms", "max spike dt (ms)", "g"),
         ("max_abs_dv_mV", "max abs dV (mV)", ".1e"), ("max_abs_dtheta_mV", "max abs dtheta (mV)", ".1e"),
-        ("max_abs_di_nA", "max abs dI (nA)", ".1e")])
+        ("max_abs_di_nA", "max abs dI (nA)", ".1e")])]
     lines += ["", "### Speed (isolated neurons, i_offset 0.2-0.4 nA, 1 core)", "",
               "ns per neuron-update = loop time / (N x steps), median of fresh processes. Brian2 runtime: "
               "Cython target, wall time of its main loop after a warm-up run (setup = sympy, code generation, "
@@ -160,17 +154,41 @@ def markdown(agreement_rows: list[dict], performance_rows: list[dict], load: Opt
               "(below 1: other processes took the core; wall-time figures are inflated by that much). "
               "Speed-up = reference / Brian2."
               + (f" Machine: {load}." if load else ""), ""]
-    lines += _table(performance_rows, [
+    lines += [markdown_table(performance_rows, [
         ("simulator", "simulator", "s"), ("neurons", "N", "d"), ("duration_ms", "t (ms)", "g"),
         ("ns_per_update", "ns/update", ".2f"), ("speedup", "speed-up", ".2f"), ("rate_hz", "rate (Hz)", ".1f"),
         ("cpu_share", "CPU share", ".2f"), ("setup_s", "runtime setup (s)", ".1f"),
         ("codegen_s", "codegen (s)", ".1f"), ("compile_s", "compile (s)", ".1f"),
-        ("binary_ns_per_update", "binary wall ns/update", ".2f")])
+        ("binary_ns_per_update", "binary wall ns/update", ".2f")])]
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    agreement_rows = agreement(targets=("numpy", "cython"), progress=print)
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """``python -m comparisons.brian2_speed [--quick] [--json PATH]``: both studies, progress lines
+    prefixed ``brian2: ``, the report section printed; ``--json`` also writes the results (what
+    :func:`comparisons.brian2_env.study` reads)."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m comparisons.brian2_speed", description=main.__doc__)
+    parser.add_argument("--quick", action="store_true", help="speed at N = 1e3 and 1e4 only, one repeat")
+    parser.add_argument("--json", default=None, help="write the results to this file")
+    args = parser.parse_args(argv)
+
+    def say(line: str) -> None:
+        print(f"brian2: {line}", flush=True)
+
+    agreement_rows = agreement(progress=say)
     before = machine_load()
-    performance_rows = performance(progress=print)
-    print(markdown(agreement_rows, performance_rows, f"before: {before}; after: {machine_load()}"))
+    performance_rows = performance(sizes=(1e3, 1e4) if args.quick else (1e3, 1e4, 1e5), repeats=1 if args.quick else 3,
+                                   progress=say)
+    load = f"before: {before}; after: {machine_load()}"
+    if args.json:
+        path = Path(args.json)
+        scratch = path.with_name(path.name + ".part")
+        scratch.write_text(json.dumps({"agreement": agreement_rows, "performance": performance_rows, "load": load},
+                                      indent=1))
+        scratch.replace(path)
+    print(markdown(agreement_rows, performance_rows, load))
+
+
+if __name__ == "__main__":
+    main()

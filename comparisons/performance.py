@@ -111,7 +111,10 @@ def measure_reference_synaptic() -> dict:
 
 
 def _in_subprocess(function: str, *args) -> dict:
-    code = f"import json; from comparisons.performance import {function} as f; print(json.dumps(f(*{args!r})))"
+    """``function(*args)`` in a fresh Python process; ``function`` is a name in this module or a dotted path."""
+    module, _, name = function.rpartition(".")
+    code = (f"import json; from {module or 'comparisons.performance'} import {name} as f; "
+            f"print(json.dumps(f(*{args!r})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

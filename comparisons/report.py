@@ -9,6 +9,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from comparisons.tables import markdown_table
+
 
 def machine_description() -> dict:
     import importlib.metadata as md
@@ -24,14 +26,6 @@ def machine_description() -> dict:
     versions = {name: md.version(name) for name in ("nest-simulator", "nestml", "PyNN", "numpy")}
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
             "date": time.strftime("%Y-%m-%d %H:%M"), "load average at start": "%.2f %.2f %.2f" % os.getloadavg()}
-
-
-def _table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
-    """Markdown table; columns are (key, header, format)."""
-    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join(format(row[k], f) for k, _, f in columns) + " |")
-    return "\n".join(lines)
 
 
 def convergence_figure(rows: list[dict], path: Path) -> None:
@@ -63,7 +57,7 @@ def write_report(results: dict, out: Path) -> Path:
         lines += ["## NESTML GLIF vs NEST glif_psc (GLIF1-4, through glif_pynn.convert)", "",
                   "Both models in one kernel, same generators, 1 s per protocol; coincidence factor with a 2 ms "
                   "window; spike-time differences over matched spikes; V RMSE over the whole run.", "",
-                  _table(results["agreement_glif_psc"], [
+                  markdown_table(results["agreement_glif_psc"], [
                       ("level", "level", "s"), ("protocol", "protocol", "s"), ("resolution_ms", "h (ms)", "g"),
                       ("spikes_nestml", "spikes NESTML", "d"), ("spikes_glif_psc", "spikes glif_psc", "d"),
                       ("coincidence_factor_2ms", "Gamma", ".3f"), ("max_abs_spike_dt_ms", r"max \|dt\| (ms)", ".3g"),
@@ -73,21 +67,21 @@ def write_report(results: dict, out: Path) -> Path:
         lines += [glif_cond_section(results["agreement_glif_cond"])]
     if "agreement_reference" in results:
         lines += ["## NESTML model (pyNN.nest) vs numpy reference (glif_pynn.reference), same PyNN script", "",
-                  _table(results["agreement_reference"], [
+                  markdown_table(results["agreement_reference"], [
                       ("cell_type", "cell type", "s"), ("protocol", "protocol", "s"),
                       ("spikes_nest", "spikes NEST", "d"), ("spikes_reference", "spikes reference", "d"),
-                      ("same_spike_steps", "same spike steps", ""), ("max_abs_dv_mV", "max |dV| (mV)", ".2e")]), ""]
+                      ("same_spike_steps", "same spike steps", ""), ("max_abs_dv_mV", r"max \|dV\| (mV)", ".2e")]), ""]
     if "convergence" in results:
         rows = results["convergence"]
         lines += ["## Convergence as h shrinks", "", "![convergence](convergence.png)", "",
-                  _table([{"model": m, "order": observed_order(rows, m),
+                  markdown_table([{"model": m, "order": observed_order(rows, m),
                            "err01": next(r["abs_error_mV"] for r in rows if r["model"] == m and r["resolution_ms"] == 0.1)}
                           for m in MODELS],
                          [("model", "model", "s"), ("order", "observed order", ".2f"),
                           ("err01", "error at h = 0.1 ms (mV)", ".2e")]), ""]
     if "performance" in results:
         perf = results["performance"]
-        lines += ["## Speed and memory (isolated neurons)", "", _table(perf["isolated"], [
+        lines += ["## Speed and memory (isolated neurons)", "", markdown_table(perf["isolated"], [
             ("kind", "model", "s"), ("neurons", "N", "d"), ("threads", "threads", "d"),
             ("ns_per_update", "ns / neuron-update", ".1f"), ("bytes_per_neuron", "bytes / neuron", ".0f")]), ""]
         ratios = []
@@ -103,14 +97,27 @@ def write_report(results: dict, out: Path) -> Path:
                                "paired": ", ".join(f"{x:.2f}" for x in paired)})
         lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (target <= 1.0): the ratio of the "
                   "medians, and the ratio within each round of back-to-back runs (sorted):", "",
-                  _table(ratios, [("neurons", "N", "d"), ("threads", "threads", "d"), ("ratio", "ratio of medians", ".2f"),
+                  markdown_table(ratios, [("neurons", "N", "d"), ("threads", "threads", "d"), ("ratio", "ratio of medians", ".2f"),
                                   ("paired", "per-round ratios", "s")]),
                   "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
-                  _table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
+                  markdown_table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
+    if "fitting" in results:
+        from comparisons.fitting import markdown as fitting_section
+        lines += [fitting_section(results["fitting"])]
+    if "network" in results:
+        from comparisons.network import markdown as network_section
+        lines += [network_section(results["network"])]
+    if "sonata_bmtk" in results:
+        from comparisons.sonata_bmtk import markdown as sonata_section
+        lines += [sonata_section(results["sonata_bmtk"])]
     if "brian2" in results:
         from comparisons.brian2_speed import markdown as brian2_section
-        lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"])]
+        lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"],
+                                 results["brian2"].get("load"))]
+    if "escape_noise" in results:
+        from comparisons.escape_noise import markdown as escape_noise_section
+        lines += [escape_noise_section(results["escape_noise"])]
     if "figures" in results:
         lines += ["## The source document's studies (examples/, pyNN.nest)", ""]
         for name, caption in results["figures"].items():
@@ -139,26 +146,25 @@ def example_figures(out: Path, quick: bool) -> dict:
 
 
 def brian2_available() -> bool:
-    try:
-        import brian2  # noqa: F401
-    except Exception:       # ImportError, or AttributeError with numpy >= 2.4 (see brian2_glif)
-        return False
-    return True
+    """Whether a Python that imports Brian2 exists: this one, or .venv-brian2's (comparisons.brian2_env)."""
+    from comparisons.brian2_env import brian2_python
+    return brian2_python() is not None
 
 
 def brian2_study(quick: bool, say: Callable[[str], None]) -> dict:
-    from comparisons.brian2_glif import agreement
-    from comparisons.brian2_speed import performance
-    return {"agreement": agreement(progress=say),
-            "performance": performance(sizes=(1e3, 1e4) if quick else (1e3, 1e4, 1e5), repeats=1 if quick else 3,
-                                       progress=say)}
+    """Both Brian2 studies, in .venv-brian2 unless Brian2 imports here (comparisons.brian2_env.study)."""
+    from comparisons.brian2_env import study
+    return study(quick, say)
 
 
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,
             sizes: Optional[tuple] = None) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
     ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
-    from comparisons import agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, performance
+    import importlib.util
+
+    from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, escape_noise,
+                             fitting, network, performance)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
@@ -169,14 +175,25 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
              ("the source document's studies (figures)", lambda: example_figures(out, quick)),
              ("performance", lambda: performance.run(
                  sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
-                 repeats=1 if quick else 3, progress=say))]
+                 repeats=1 if quick else 3, progress=say)),
+             ("escape noise: irregular firing and its cost", lambda: escape_noise.run(out, quick, say)),
+             ("a recurrent network: 10k cells x 1000 inputs, each kind of cell",
+              lambda: network.run(repeats=1 if quick else 3, quick=quick, progress=say))]
     keys = ["agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "figures",
-            "performance"]
+            "performance", "escape_noise", "network"]
+    steps.append(("fitting GLIF1-5 to a Hodgkin-Huxley neuron", lambda: fitting.run(out, quick, say)))
+    keys.append("fitting")
+    if importlib.util.find_spec("bmtk") is not None:
+        from comparisons import sonata_bmtk
+        steps.append(("SONATA network against BMTK", lambda: sonata_bmtk.run(out, quick=quick, progress=say)))
+        keys.append("sonata_bmtk")
+    else:
+        say("bmtk is not installed (the test extra): the SONATA study is left out")
     if brian2_available():
-        steps.append(("Brian2 (optional extra compare)", lambda: brian2_study(quick, say)))
+        steps.append(("Brian2 (in .venv-brian2)", lambda: brian2_study(quick, say)))
         keys.append("brian2")
     else:
-        say("Brian2 is not importable (the optional extra `compare`: pip install -e .[compare]); "
+        say("Brian2 does not import here and .venv-brian2 is missing (`make brian2` creates it); "
             "its study is left out")
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         say(f"[{i}/{len(steps)}] {title}")

@@ -45,8 +45,11 @@ def heap_in_use() -> int:
     return int(info.uordblks + info.hblkhd)
 
 
-def one_run(n: int, k: int, threads: int, t_sim: float) -> dict:
-    """Build and simulate in this process (one MPI rank); print a JSON line from rank 0."""
+def one_run(n: int, k: int, threads: int, t_sim: float, compressed: bool = True) -> dict:
+    """Build and simulate in this process (one MPI rank); print a JSON line from rank 0.
+
+    ``compressed=False`` sets ``nest.use_compressed_spikes = False`` before connecting (glif-pynn's
+    workaround for NEST 3.10's MPI target-exchange bug, see glif_pynn.nest.mpi)."""
     import nest
 
     import glif_pynn.nest as glif_nest
@@ -54,6 +57,7 @@ def one_run(n: int, k: int, threads: int, t_sim: float) -> dict:
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.set(resolution=0.1, local_num_threads=threads, rng_seed=1)
+    nest.use_compressed_spikes = compressed
     glif_nest.install()
     heap_empty = heap_in_use()
     cells = nest.Create("glif_psc_exp_neuron", n, params={"V_m": -78.85, "t_ref": 2.0})
@@ -74,7 +78,12 @@ def one_run(n: int, k: int, threads: int, t_sim: float) -> dict:
         from mpi4py import MPI
         memory = MPI.COMM_WORLD.allgather(memory[0])
     peak_total, neurons_total, connected_total, prepared_total = (sum(column) for column in zip(*memory))
-    result = {"neurons": n, "inputs": k, "threads": threads, "processes": processes,
+    spikes = nest.GetKernelStatus("local_spike_counter")
+    if processes > 1:
+        from mpi4py import MPI
+        spikes = MPI.COMM_WORLD.allreduce(spikes)
+    result = {"neurons": n, "inputs": k, "threads": threads, "processes": processes, "compressed": compressed,
+              "rate_hz": spikes / n / (t_sim / 1000.0),
               "build_s": built, "sim_s_per_bio_s": simulated / (t_sim / 1000.0),
               "peak_bytes": peak_total, "bytes_per_neuron": neurons_total / n,
               "bytes_per_synapse_connected": connected_total / (n * k),
@@ -107,3 +116,33 @@ def run(t_sim: float = 100.0, progress=print) -> list[dict]:
                      f"{row.get('bytes_per_neuron', float('nan')):.0f} B per neuron, "
                      f"{row['bytes_per_synapse']:.1f} B per synapse (after NEST's preparation)")
     return rows
+
+
+def workaround_cost(n: int = 100_000, k: int = 100, t_sim: float = 1000.0, repeats: int = 3,
+                    progress=print) -> dict:
+    """What turning compressed spikes off costs on 2 MPI ranks (the patched NEST of ``make mpi``, which is
+    correct either way): simulation time per biological second, medians of interleaved fresh runs."""
+    import statistics
+    if not (MPI_PYTHON.exists() and shutil.which("mpirun")):
+        raise RuntimeError("no MPI NEST: run `make mpi` first")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    samples = {True: [], False: []}
+    for _ in range(repeats):
+        for compressed in (True, False):
+            code = f"from comparisons.scale import one_run; one_run({n}, {k}, 1, {t_sim}, {compressed})"
+            out = subprocess.run(["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON), "-c", code],
+                                 capture_output=True, text=True, env=env, cwd=ROOT)
+            line = next((l for l in out.stdout.splitlines() if l.startswith("SCALE ")), None)
+            if line is None:
+                raise RuntimeError(f"the MPI run failed: {out.stderr[-1000:]}")
+            row = json.loads(line[6:])
+            samples[compressed].append(row)
+            progress(f"2 ranks, N={n:,} x {k}, compressed spikes {'on' if compressed else 'off'}: "
+                     f"{row['sim_s_per_bio_s']:.2f} s per biological second at {row['rate_hz']:.1f} Hz")
+    on, off = ([statistics.median(r["sim_s_per_bio_s"] for r in samples[c]) for c in (True, False)])
+    return {"neurons": n, "inputs": k, "t_sim_ms": t_sim, "repeats": repeats,
+            "rate_hz": statistics.median(r["rate_hz"] for r in samples[True]),
+            "s_per_bio_s_compressed": on, "s_per_bio_s_uncompressed": off, "ratio_off_on": off / on,
+            "per_round_ratios": [b["sim_s_per_bio_s"] / a["sim_s_per_bio_s"]
+                                 for a, b in zip(samples[True], samples[False])]}

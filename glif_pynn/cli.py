@@ -75,13 +75,78 @@ def _current(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from err
 
 
+def _fit(args: argparse.Namespace) -> int:
+    """Fit a GLIF level to recorded sweeps (glif_pynn.fit.command does the work)."""
+    from glif_pynn.fit.command import run_fit
+    return run_fit(args, lambda line: print(f"glif-pynn fit: {line}", flush=True))
+
+
+def _fit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recording", help="training sweeps: any file neo reads (one Segment per sweep, signals "
+                                          "'current' and 'v'; see --current/--v)")
+    parser.add_argument("--level", type=int, required=True, choices=(1, 2, 3, 4, 5),
+                        help="GLIF level: 1 LIF, 2 LIF-R, 3 LIF-ASC, 4 LIF-R-ASC, 5 LIF-R-ASC-A")
+    parser.add_argument("--test", default=None, help="held-out sweeps (scored, not fitted), same format")
+    parser.add_argument("--output", required=True, help="folder for parameters.json, neuron_config.json, report.md, "
+                                                        "fit.png")
+    parser.add_argument("--current", default="current",
+                        help="name of the current signal (default: %(default)s; else the one signal in current units)")
+    parser.add_argument("--v", default="v",
+                        help="name of the voltage signal (default: %(default)s; else the one signal in voltage units)")
+    parser.add_argument("--cell-type", default="GLIF_curr_exp",
+                        choices=("GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha"))
+    parser.add_argument("--seed", type=int, default=0, help="optimiser seed (default: %(default)s)")
+    parser.add_argument("--generations", type=int, default=30, help="optimiser generations (default: %(default)s)")
+    parser.add_argument("--spike-level", type=float, default=-20.0,
+                        help="mV; upward crossings are spikes where a segment has no spike train (default: %(default)s)")
+
+
+#: ``glif-pynn bench TARGET``: what each target measures.
+BENCH_TARGETS = {
+    "nest": "the NEST models, isolated neurons (ns per neuron-update) and synaptic events",
+    "reference": "the numpy reference engine",
+    "scale": "large networks on 1-2 threads and 2 MPI ranks",
+    "network": "a recurrent 10k-cell network with each kind of cell",
+    "noise": "escape noise off and on, both backends",
+    "mpi": "the cost of the MPI workaround (compressed spikes off) on 2 ranks",
+    "connect": "building PyNN projections on NEST (us per synapse)",
+    "fit": "glif_pynn.fit: candidate evaluations per second, a whole GLIF5 fit",
+}
+
+
 def _bench(args: argparse.Namespace) -> int:
     sizes = [float(x) for x in args.sizes.split(",")]
+    if args.target == "fit":
+        from glif_pynn.fit.bench import format_report, run as run_fit_bench
+        print(format_report(run_fit_bench(progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))))
+        return 0
     if args.target == "scale":
         import json
         from comparisons.scale import run as run_scale
         rows = run_scale(t_sim=args.duration, progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         print(json.dumps(rows, indent=1))
+        return 0
+    if args.target == "connect":
+        return _bench_connect(args)
+    if args.target == "mpi":
+        import json
+        from comparisons.scale import workaround_cost
+        print("glif-pynn bench: what compressed spikes off (the MPI workaround) costs on 2 ranks", flush=True)
+        print(json.dumps(workaround_cost(t_sim=args.duration, repeats=args.repeats,
+                                         progress=lambda line: print(f"glif-pynn bench: {line}", flush=True)),
+                         indent=1))
+        return 0
+    if args.target == "network":
+        from comparisons.network import markdown, run as run_network
+        print(markdown(run_network(repeats=args.repeats, quick=args.quick, pynn=args.pynn,
+                                   progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))))
+        return 0
+    if args.target == "noise":
+        from comparisons.escape_noise import bench, markdown
+        print("glif-pynn bench: escape noise off and on, NEST and the numpy reference, isolated cells "
+              f"(sizes {args.sizes}, {args.repeats} interleaved rounds of fresh processes)", flush=True)
+        print(markdown({"bench": bench(sizes=sizes, repeats=args.repeats,
+                                       progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))}))
         return 0
     if args.target == "reference":
         from glif_pynn.reference.bench import bench_reference, format_report
@@ -97,6 +162,32 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_connect(args: argparse.Namespace) -> int:
+    """Building projections on pyNN.nest: glif-pynn's fast path, PyNN's own path and NEST's floor."""
+    import json
+    import os
+    from pathlib import Path
+
+    from comparisons.construction import format_table, run
+
+    def say(line: str) -> None:
+        print(f"glif-pynn bench: {line}", flush=True)
+
+    synapses = [float(x) for x in args.synapses.split(",")]
+    say(f"building projections for about {args.synapses} synapses and the issue's example (4000 cells), each in a "
+        f"fresh process; PyNN's own path up to {args.pynn_max:g} synapses (it takes minutes beyond)")
+    load = f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    rows = run(synapses=synapses, pynn_max=args.pynn_max, progress=say)
+    print(format_table(rows, load))
+    path = Path(args.output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"rows": rows, "load": load}, indent=1))
+    tmp.replace(path)
+    say(f"written to {path}")
+    return 0
+
+
 def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -108,7 +199,24 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sonata(args: argparse.Namespace) -> int:
+    """Run a SONATA simulation config (as BMTK's PointNet would) on pyNN.nest or the reference."""
+    from glif_pynn.sonata import SonataError, run
+    try:
+        summary = run(args.config, backend=args.backend,
+                      progress=lambda line: print(f"glif-pynn sonata: {line}", flush=True))
+    except (SonataError, OSError) as err:
+        print(f"glif-pynn sonata: {err}", file=sys.stderr)
+        return 1
+    print(f"glif-pynn sonata: {summary['n_cells']} cells, {summary['n_spikes']} spikes in {summary['tstop']:g} ms "
+          f"(build {summary['build_s']:.1f} s, run {summary['run_s']:.1f} s on {summary['backend']}); spikes: "
+          f"{summary['spikes_file']}", flush=True)
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from glif_pynn._quiet import quiet_third_parties
+    quiet_third_parties()        # before anything imports NEST or pyNN
     parser = argparse.ArgumentParser(prog="glif-pynn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build (or find in the cache) the NEST module glifmodule")
@@ -136,18 +244,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                             "type for a NEST glif_psc/glif_cond one)")
     allen.add_argument("--output", default="results/allen.png", help="figure path (default: %(default)s)")
     allen.set_defaults(func=_allen)
+    fit = commands.add_parser("fit", help="fit a GLIF model (levels 1-5) to current-clamp recordings")
+    _fit_arguments(fit)
+    fit.set_defaults(func=_fit)
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
-    bench.add_argument("target", choices=("reference", "nest", "scale"),
-                       help="the numpy reference, the NEST models, or large networks on 1-2 threads and 2 MPI ranks")
+    bench.add_argument("target", choices=tuple(BENCH_TARGETS),
+                       help="; ".join(f"{name}: {what}" for name, what in BENCH_TARGETS.items()))
     bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
     bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
-    bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest)")
+    bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest, network)")
+    bench.add_argument("--synapses", default="1e5,1e6,1e7", help="network sizes in synapses (connect; default: "
+                                                                  "%(default)s)")
+    bench.add_argument("--pynn-max", type=float, default=2e6,
+                       help="largest network built with PyNN's own path (connect; default: %(default)g)")
+    bench.add_argument("--output", default="results/bench_connect.json", help="JSON file (connect; default: "
+                                                                               "%(default)s)")
+    bench.add_argument("--quick", action="store_true", help="network: 2,000 cells x 200 inputs (default: 10k x 1000)")
+    bench.add_argument("--pynn", choices=("quick", "full", "none"), default="quick",
+                       help="network: the PyNN part's network (default: %(default)s; full takes many minutes to "
+                            "connect in PyNN today)")
     bench.set_defaults(func=_bench)
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
     compare.add_argument("--output", default="results/report", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
     compare.add_argument("--sizes", default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
     compare.set_defaults(func=_compare)
+    sonata = commands.add_parser("sonata", help="run a SONATA simulation config (e.g. built with BMTK) and write "
+                                                "its spikes")
+    sonata.add_argument("config", help="simulation config JSON (with 'network' naming the circuit config, as BMTK)")
+    sonata.add_argument("--backend", choices=("nest", "reference"), default="nest", help="default: %(default)s")
+    sonata.set_defaults(func=_sonata)
     args = parser.parse_args(argv)
     return args.func(args)
 

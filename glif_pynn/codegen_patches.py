@@ -11,7 +11,9 @@ NESTML's NEST templates pay for generality in the innermost loop (see ``comparis
   which differs from ``w`` by one ulp for about 13 % of weights.
 
 :func:`patch_generated_sources` rewrites these four spots in every generated neuron. Each edit is an exact
-text or regular-expression substitution that must match a stated number of times; anything else raises
+text or regular-expression substitution that must match a stated number of times (the per-port edits once per
+spike input port, counted from the ``SynapseTypes`` enum of the neuron's header: 2 for the excitatory/inhibitory
+models, N for the N-port ones; the buffer edits a fixed number of times); anything else raises
 :class:`CodegenPatchError`, naming the edit, the file and the NESTML version, rather than building a module
 that silently lacks the edit. Dropping the flags is exact only when every ``onReceive`` body adds a constant
 times the step's weight sum to a state variable (then a step without input adds ``c * 0.0 == 0.0``); the
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 #: The NESTML release whose generated code these edits were written against (setup: requirements.txt).
 WRITTEN_FOR_NESTML = "9.0.0"
@@ -66,6 +68,7 @@ private:
 
 _BUFFERS = r"(?:spike_inputs_|spike_inputs_grid_sum_|continuous_inputs_|continuous_inputs_grid_sum_)"
 _FLAGS = r"spike_input_received_(?:grid_sum_)?"
+_SYNAPSE_TYPES = re.compile(r"enum SynapseTypes\s*\{(.*?)\};", re.S)
 _ON_RECEIVE_DEF = re.compile(r"::(on_receive_block_\w+)\(nest::Time const &origin, const long lag\)\n\{\n"
                              r".*?onReceive\(\) block statements\n\s*\*\*/ *\n(?P<body>.*?)\n\}", re.S)
 #: The only onReceive statement form for which running the body in a step without input changes nothing.
@@ -93,9 +96,29 @@ def _check_gone(text: str, name: str, path: Path) -> None:
                                 f"is not what glif_pynn/codegen_patches.py expects (NESTML {WRITTEN_FOR_NESTML}).")
 
 
-def patch_source(text: str, path: Path) -> str:
-    """Apply the edits to one generated neuron ``.cpp`` file."""
-    ports = len(_ON_RECEIVE_DEF.findall(text))
+def spike_ports(header: str, path: Path) -> int:
+    """The number of spike input ports of a generated neuron, from the ``SynapseTypes`` enum of its header."""
+    enum = _SYNAPSE_TYPES.search(header)
+    if enum is None:
+        raise CodegenPatchError(f"{path.name}: no 'enum SynapseTypes' found; the generated code is not what "
+                                f"glif_pynn/codegen_patches.py expects (NESTML {WRITTEN_FOR_NESTML}).")
+    names = re.findall(r"^\s*(\w+) = \d+,?\s*$", enum.group(1), re.M)
+    return len([name for name in names if name != "MAX_SPIKE_RECEPTOR"])
+
+
+def patch_source(text: str, path: Path, ports: Optional[int] = None) -> str:
+    """Apply the edits to one generated neuron ``.cpp`` file.
+
+    ``ports``: the neuron's number of spike input ports (:func:`spike_ports` of its header), which
+    the per-port edits must match exactly; None takes the number of ``onReceive`` blocks in ``text``.
+    """
+    receivers = len(_ON_RECEIVE_DEF.findall(text))
+    if ports is None:
+        ports = receivers
+    elif receivers != ports:
+        raise CodegenPatchError(f"{path.name}: {receivers} onReceive blocks for {ports} spike input ports; the "
+                                f"generated code is not what glif_pynn/codegen_patches.py expects (NESTML "
+                                f"{WRITTEN_FOR_NESTML}).")
     # exact weights: the unit factors 0.001 and 1000 cancel exactly in real arithmetic, not in floating point
     text = _substitute(text, r"\(0\.001 \* (B_\.spike_inputs_grid_sum_\[\w+ - MIN_SPIKE_RECEPTOR\])\) \* 1000\.",
                        r"\1", ports, "apply spike weights exactly", path)
@@ -164,7 +187,7 @@ def patch_generated_sources(source_dir: Path) -> list[str]:
     edited = {}
     for name in neurons:   # all edits are computed before any file is written
         cpp, header = source_dir / f"{name}.cpp", source_dir / f"{name}.h"
-        edited[cpp] = patch_source(cpp.read_text(), cpp)
+        edited[cpp] = patch_source(cpp.read_text(), cpp, spike_ports(header.read_text(), header))
         edited[header] = patch_header(header.read_text(), header)
     (source_dir / PORT_BUFFERS_HEADER).write_text(_PORT_BUFFERS_CODE)
     for path, text in edited.items():

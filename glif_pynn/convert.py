@@ -1,7 +1,7 @@
 """Convert between PyNN GLIF parameters and NEST's hand-written ``glif_psc`` / ``glif_cond``.
 
 NEST's models (Teeter et al. 2018, as implemented in NEST 3) differ from DESIGN §1 in
-ways a converter can partly absorb (see the README, "Differences from glif_psc"):
+ways a converter can partly absorb (see docs/model.md, "Differences from NEST's glif_psc and glif_cond"):
 
 * **Mapped exactly.** NEST applies the after-spike-current and threshold jumps at the
   *end* of the refractory period (``I_j <- f_j I_j exp(-k_j t_ref) + dI_j``,
@@ -28,9 +28,11 @@ multiple of the resolution (NEST holds V for ``round(t_ref / h)`` steps).
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Mapping, Optional
 
-from glif_pynn.parameters import BY_NAME, validate
+import numpy as np
+
+from glif_pynn.parameters import BY_NAME, parameter, receptors, validate
 
 #: glif_psc keys with a direct counterpart: NEST name -> (PyNN name, factor NEST -> PyNN).
 _DIRECT = {"C_m": ("cm", 1e-3), "E_L": ("v_rest", 1.0), "V_th": ("v_thresh", 1.0), "t_ref": ("tau_refrac", 1.0),
@@ -39,8 +41,12 @@ _DIRECT = {"C_m": ("cm", 1e-3), "E_L": ("v_rest", 1.0), "V_th": ("v_thresh", 1.0
 _NEST_TH_VOLTAGE_DEFAULTS = {"th_voltage_index": 0.005, "th_voltage_decay": 0.09}
 
 
-def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict:
+def to_nest_glif(params: Mapping[str, float], conductance: bool = False, ports: Optional[int] = None) -> dict:
     """NEST ``glif_psc`` (or ``glif_cond``) parameters equivalent to PyNN GLIF parameters.
+
+    ``ports`` None: the excitatory/inhibitory types' ``tau_syn_E``/``tau_syn_I`` (and ``e_rev_*``)
+    become NEST's receptor ports 1 and 2; N: the N-port types' ``tau_syn_1`` ... ``tau_syn_N``
+    (and ``e_rev_k``) become ports 1 ... N.
 
     The GLIF level follows from the values: after-spike currents are switched on when
     either jump is non-zero, the spike-dependent threshold (with NEST's voltage reset
@@ -56,13 +62,20 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
         For invalid values (see :func:`glif_pynn.parameters.validate`); for a
         non-zero ``i_offset`` (``glif_psc`` has no constant current parameter;
         drive it with a ``dc_generator`` instead); for ``tau_refrac = 0`` (NEST
-        requires ``t_ref > 0``).
+        requires ``t_ref > 0``); for escape noise, ``delta_u > 0`` (NEST's GLIF
+        models are deterministic).
     """
-    p = {name: float(params.get(name, BY_NAME[name].default)) for name in BY_NAME}
-    validate(p)
+    names = [r for r in receptors(ports)]
+    shared = [name for name, param in BY_NAME.items() if not param.exc_inh_only]
+    wanted = shared + [r.tau_syn for r in names] + ([r.e_rev for r in names] if conductance else [])
+    p = {name: float(params.get(name, parameter(name).default)) for name in wanted}
+    validate(p, ports=ports)
     if p["i_offset"] != 0:
         raise ValueError(f"i_offset = {p['i_offset']:g} nA has no counterpart in glif_psc (it has no I_e): "
                          "connect a dc_generator of that amplitude to both models instead")
+    if p["delta_u"] != 0:
+        raise ValueError(f"delta_u = {p['delta_u']:g} mV (escape noise) has no counterpart in glif_psc/glif_cond, "
+                         "whose threshold is hard: compare with delta_u = 0")
     t_ref = p["tau_refrac"]
     if t_ref <= 0:
         raise ValueError("tau_refrac = 0 has no counterpart in glif_psc/glif_cond (NEST requires t_ref > 0): "
@@ -79,28 +92,31 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False) -> dict
             "th_spike_add": p["delta_theta"] * math.exp(-p["b_theta"] * t_ref),
             "voltage_reset_fraction": p["f_v"], "voltage_reset_add": -p["delta_v"],
             "V_reset": p["v_rest"] - p["delta_v"]}
+    nest["tau_syn"] = [p[r.tau_syn] for r in names]
     if conductance:   # glif_cond names the membrane conductance g_m (its g is the synaptic state)
         nest["g_m"] = nest.pop("g")
-        nest.update(tau_syn=[p["tau_syn_E"], p["tau_syn_I"]], E_rev=[p["e_rev_E"], p["e_rev_I"]])
-    else:
-        nest["tau_syn"] = [p["tau_syn_E"], p["tau_syn_I"]]
+        nest["E_rev"] = [p[r.e_rev] for r in names]
     return nest
 
 
-def from_nest_glif(nest: Mapping[str, object]) -> dict:
+def from_nest_glif(nest: Mapping[str, object], ports: Optional[int] = None) -> dict:
     """PyNN GLIF parameters equivalent to a NEST ``glif_psc`` / ``glif_cond`` dictionary.
 
     Missing keys take NEST's defaults as this package knows them (the table's
     defaults; for GLIF5, glif_psc's own ``th_voltage_index`` = 0.005 and
-    ``th_voltage_decay`` = 0.09 1/ms). The synaptic time constants map from the first two
-    receptor ports (port 1 excitatory, port 2 inhibitory; a single port serves both).
+    ``th_voltage_decay`` = 0.09 1/ms). ``ports`` None: the synaptic time constants map from the
+    first two receptor ports (port 1 excitatory, port 2 inhibitory; a single port serves both),
+    for the excitatory/inhibitory types. ``ports`` N: NEST's port k becomes ``tau_syn_k`` (and
+    ``e_rev_k``) of the N-port types, for every port of ``tau_syn``; ports beyond those keep the
+    table's defaults (nothing can reach them in NEST).
     Without ``adapting_threshold``, ``a_theta_v`` is 0 (no voltage-dependent threshold) and
     ``b_theta_v`` is ``th_voltage_decay`` when positive, else the table's default.
 
     Raises
     ------
     ValueError
-        For values that are invalid here (see :func:`glif_pynn.parameters.validate`).
+        For values that are invalid here (see :func:`glif_pynn.parameters.validate`), or more
+        NEST ports than ``ports``.
     """
     out = {pynn: float(nest[key]) * factor for key, (pynn, factor) in _DIRECT.items() if key in nest}
     out.setdefault("cm", BY_NAME["cm"].default)
@@ -131,10 +147,18 @@ def from_nest_glif(nest: Mapping[str, object]) -> dict:
     else:   # no voltage-dependent threshold; keep a valid decay rate for a round trip
         decay = float(nest.get("th_voltage_decay", 0.0))
         out["a_theta_v"], out["b_theta_v"] = 0.0, decay if decay > 0 else BY_NAME["b_theta_v"].default
-    tau_syn = list(nest.get("tau_syn", [BY_NAME["tau_syn_E"].default]))
-    out["tau_syn_E"], out["tau_syn_I"] = float(tau_syn[0]), float(tau_syn[min(1, len(tau_syn) - 1)])
-    if "E_rev" in nest:
-        e_rev = list(nest["E_rev"])
-        out["e_rev_E"], out["e_rev_I"] = float(e_rev[0]), float(e_rev[min(1, len(e_rev) - 1)])
-    validate(out)
+    tau_syn = [float(t) for t in np.atleast_1d(nest.get("tau_syn", [BY_NAME["tau_syn_E"].default]))]
+    e_rev = [float(e) for e in np.atleast_1d(nest["E_rev"])] if "E_rev" in nest else None
+    if ports is None:
+        out["tau_syn_E"], out["tau_syn_I"] = tau_syn[0], tau_syn[min(1, len(tau_syn) - 1)]
+        if e_rev is not None:
+            out["e_rev_E"], out["e_rev_I"] = e_rev[0], e_rev[min(1, len(e_rev) - 1)]
+    else:
+        if max(len(tau_syn), len(e_rev or ())) > ports:
+            raise ValueError(f"the NEST dictionary has {max(len(tau_syn), len(e_rev or ()))} receptor ports "
+                             f"(tau_syn, E_rev); the cell type has {ports}")
+        out.update({f"tau_syn_{k}": value for k, value in enumerate(tau_syn, 1)})
+        out.update({f"e_rev_{k}": value for k, value in enumerate(e_rev or (), 1)})
+    out["lambda0"], out["delta_u"] = 0.0, 0.0      # NEST's GLIF models are deterministic: the hard threshold
+    validate(out, ports=ports)
     return out

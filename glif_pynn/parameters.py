@@ -10,11 +10,18 @@ The NESTML models use NEST units: mV, ms, pA, pF, nS.
 Defaults are those of NEST's ``glif_psc``, a GLIF fit to a mouse visual-cortex
 cell from the Allen Cell Types Database (Teeter et al. 2018, Nature Communications
 9:709), with the refractory period off (the source document's model).
+
+Receptor ports: the types with an excitatory and an inhibitory receptor (``ports=None``
+below, PyNN's convention) have ``tau_syn_E``/``tau_syn_I`` (and ``e_rev_E``/``e_rev_I``); the
+N-port types (``ports=N``) have instead one ``tau_syn_k`` (and ``e_rev_k``) per port
+k = 1 ... N, generated from :data:`PORT_PARAMETERS`, and the states ``isyn_k``/``gsyn_k`` from
+:data:`PORT_STATES`. :func:`receptors` names the ports of either kind.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Mapping, Optional
 
 import numpy as np
@@ -42,6 +49,9 @@ class Parameter:
         value almost always means a value given in another unit (pF for nF).
     flavours
         The synapse types that have the parameter.
+    exc_inh_only
+        True for the parameters of the excitatory and inhibitory receptors, which the
+        N-port types replace by per-port ones.
     """
 
     name: str
@@ -56,6 +66,7 @@ class Parameter:
     high_open: bool = False
     plausible: Optional[float] = None
     flavours: tuple = BOTH
+    exc_inh_only: bool = False
 
     def range_text(self) -> str:
         left = "(" if self.low_open or self.low == -math.inf else "["
@@ -88,14 +99,69 @@ PARAMETERS: tuple[Parameter, ...] = (
               "coupling of the voltage-dependent threshold theta_v to V - v_rest (GLIF5; 0: off)", plausible=1e3),
     Parameter("b_theta_v", "1/ms", 0.09, "th_voltage_decay", 1.0, "decay rate of the voltage-dependent threshold",
               plausible=1e3, **_POS),
-    Parameter("tau_syn_E", "ms", 2.0, "tau_syn_exc", 1.0, "excitatory synaptic time constant", plausible=1e5, **_POS),
-    Parameter("tau_syn_I", "ms", 2.0, "tau_syn_inh", 1.0, "inhibitory synaptic time constant", plausible=1e5, **_POS),
+    Parameter("lambda0", "Hz", 0.0, "lambda_0", 1.0, "escape noise: firing intensity when V is at the threshold",
+              plausible=1e5, **_NONNEG),
+    Parameter("delta_u", "mV", 0.0, "Delta_V", 1.0, "escape noise: softness of the threshold (0: hard threshold)",
+              plausible=100.0, **_NONNEG),
+    Parameter("tau_syn_E", "ms", 2.0, "tau_syn_exc", 1.0, "excitatory synaptic time constant", plausible=1e5,
+              exc_inh_only=True, **_POS),
+    Parameter("tau_syn_I", "ms", 2.0, "tau_syn_inh", 1.0, "inhibitory synaptic time constant", plausible=1e5,
+              exc_inh_only=True, **_POS),
     Parameter("e_rev_E", "mV", 0.0, "E_rev_exc", 1.0, "excitatory reversal potential", plausible=1e3,
-              flavours=(CONDUCTANCE,)),
+              flavours=(CONDUCTANCE,), exc_inh_only=True),
     Parameter("e_rev_I", "mV", -85.0, "E_rev_inh", 1.0, "inhibitory reversal potential", plausible=1e3,
-              flavours=(CONDUCTANCE,)),
+              flavours=(CONDUCTANCE,), exc_inh_only=True),
 )
 BY_NAME = {p.name: p for p in PARAMETERS}
+
+#: The parameters of each receptor port k of the N-port types ("{k}" is replaced by 1 ... N).
+PORT_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("tau_syn_{k}", "ms", 2.0, "tau_syn_{k}", 1.0, "synaptic time constant of receptor port {k}",
+              plausible=1e5, **_POS),
+    Parameter("e_rev_{k}", "mV", 0.0, "E_rev_{k}", 1.0, "reversal potential of receptor port {k}", plausible=1e3,
+              flavours=(CONDUCTANCE,)),
+)
+_PORT_NAME = re.compile(r"(?P<stem>[a-z_]+_)(?P<k>[1-9][0-9]*)$")
+
+
+def _for_port(template, k: int):
+    """A port parameter or state of :data:`PORT_PARAMETERS` / :data:`PORT_STATES` for port ``k``."""
+    fields = {f: getattr(template, f).format(k=k) for f in ("name", "nest_name", "doc") if hasattr(template, f)}
+    return replace(template, **fields)
+
+
+@dataclass(frozen=True)
+class Receptor:
+    """A receptor port of a GLIF type, as PyNN names it (``receptor_type``) and as the states name it.
+
+    ``sign`` is how the port's state enters V: the excitatory/inhibitory types hold inhibition as
+    a magnitude (-1); every port of the N-port types takes weights of either sign (+1).
+    """
+
+    name: str          # PyNN receptor_type: "excitatory", "inhibitory", "syn1", ...
+    key: str           # suffix of the state names: isyn_<key>, gsyn_<key>
+    tau_syn: str       # PyNN parameter of its time constant
+    e_rev: str         # PyNN parameter of its reversal potential (conductance types)
+    sign: int
+
+
+def receptors(ports: Optional[int] = None) -> tuple[Receptor, ...]:
+    """The receptor ports: excitatory and inhibitory (``ports`` None), or ``syn1`` ... ``synN``."""
+    if ports is None:
+        return (Receptor("excitatory", "exc", "tau_syn_E", "e_rev_E", 1),
+                Receptor("inhibitory", "inh", "tau_syn_I", "e_rev_I", -1))
+    return tuple(Receptor(f"syn{k}", str(k), f"tau_syn_{k}", f"e_rev_{k}", 1) for k in range(1, ports + 1))
+
+
+def parameter(name: str) -> Parameter:
+    """The table entry of ``name``, per-port names (``tau_syn_3``) included; KeyError if unknown."""
+    if name in BY_NAME:
+        return BY_NAME[name]
+    match = _PORT_NAME.fullmatch(name)
+    for template in PORT_PARAMETERS:
+        if match and template.name == match["stem"] + "{k}":
+            return _for_port(template, int(match["k"]))
+    raise KeyError(f"{name!r} is not a GLIF parameter")
 
 
 @dataclass(frozen=True)
@@ -123,18 +189,32 @@ STATE_VARIABLES: tuple[StateVariable, ...] = (
     StateVariable("gsyn_inh", "uS", "g_inh", 1e-3, None, (CONDUCTANCE,)),
 )
 STATE_BY_NAME = {s.name: s for s in STATE_VARIABLES}
+#: The states of each receptor port k of the N-port types (signed: no magnitudes).
+PORT_STATES: tuple[StateVariable, ...] = (
+    StateVariable("isyn_{k}", "nA", "I_syn_{k}", 1e-3, None, (CURRENT,)),
+    StateVariable("gsyn_{k}", "uS", "g_{k}", 1e-3, None, (CONDUCTANCE,)),
+)
+_EXC_INH_STATES = ("isyn_exc", "isyn_inh", "gsyn_exc", "gsyn_inh")
 
 
-def parameters_for(flavour: str) -> tuple[Parameter, ...]:
-    return tuple(p for p in PARAMETERS if flavour in p.flavours)
+def parameters_for(flavour: str, ports: Optional[int] = None) -> tuple[Parameter, ...]:
+    """The parameters of the ``flavour`` types: excitatory/inhibitory (``ports`` None) or N-port."""
+    shared = tuple(p for p in PARAMETERS if flavour in p.flavours and not (ports and p.exc_inh_only))
+    if not ports:
+        return shared
+    return shared + tuple(_for_port(t, k) for k in range(1, ports + 1) for t in PORT_PARAMETERS
+                          if flavour in t.flavours)
 
 
-def states_for(flavour: str) -> tuple[StateVariable, ...]:
-    return tuple(s for s in STATE_VARIABLES if flavour in s.flavours)
+def states_for(flavour: str, ports: Optional[int] = None) -> tuple[StateVariable, ...]:
+    shared = tuple(s for s in STATE_VARIABLES if flavour in s.flavours and not (ports and s.name in _EXC_INH_STATES))
+    if not ports:
+        return shared
+    return shared + tuple(_for_port(t, k) for k in range(1, ports + 1) for t in PORT_STATES if flavour in t.flavours)
 
 
-def default_parameters(flavour: str) -> dict[str, float]:
-    return {p.name: p.default for p in parameters_for(flavour)}
+def default_parameters(flavour: str, ports: Optional[int] = None) -> dict[str, float]:
+    return {p.name: p.default for p in parameters_for(flavour, ports)}
 
 
 def leak_conductance_nS(cm_nF, tau_m_ms):
@@ -148,15 +228,19 @@ def nest_values(values: Mapping[str, float]) -> dict[str, float]:
     For raw PyNEST use; the PyNN cell types reach the same values through their
     translations (glif_pynn.nest.cells). ``tau_m`` needs ``cm`` beside it.
     """
-    out = {BY_NAME[name].nest_name: value * BY_NAME[name].nest_scale
-           for name, value in values.items() if BY_NAME[name].nest_name}
+    out = {parameter(name).nest_name: value * parameter(name).nest_scale
+           for name, value in values.items() if parameter(name).nest_name}
     if "tau_m" in values:
         out["g_L"] = leak_conductance_nS(values["cm"], values["tau_m"])
     return out
 
 
-def validate(values: Mapping[str, object], flavour: Optional[str] = None) -> None:
+def validate(values: Mapping[str, object], flavour: Optional[str] = None, ports: Optional[int] = None) -> None:
     """Check parameter values (scalars or arrays, PyNN units) against the table.
+
+    ``flavour`` (``"current"``/``"conductance"``) and ``ports`` (None: the excitatory/inhibitory
+    types; N: the N-port types) select the parameters that exist; ``flavour`` None allows those
+    of both flavours.
 
     Raises
     ------
@@ -167,12 +251,12 @@ def validate(values: Mapping[str, object], flavour: Optional[str] = None) -> Non
     KeyError
         For a name that is not a GLIF parameter (of this flavour, when given).
     """
-    known = BY_NAME if flavour is None else {p.name: p for p in parameters_for(flavour)}
+    known = {p.name: p for f in ((flavour,) if flavour else BOTH) for p in parameters_for(f, ports)}
     for name, value in values.items():
         if name not in known:
-            raise KeyError(f"{name!r} is not a GLIF parameter"
-                           f"{'' if flavour is None else f' of the {flavour}-based types'}; "
-                           f"valid names: {', '.join(known)}")
+            kind = f"{flavour}-based " if flavour else ""
+            kind += f"{ports}-port " if ports else "excitatory/inhibitory "
+            raise KeyError(f"{name!r} is not a GLIF parameter of the {kind}types; valid names: {', '.join(known)}")
         _check(known[name], value)
 
 

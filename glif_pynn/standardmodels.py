@@ -1,4 +1,5 @@
-"""Simulator-neutral PyNN cell types: GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha.
+"""Simulator-neutral PyNN cell types: GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha,
+and their N-port variants (:func:`with_ports`: ``GLIF_curr_alpha_4ports`` ...).
 
 Everything here is read from :mod:`glif_pynn.parameters` (the one parameter table):
 default values, units, recordables, initial values. A backend subclasses these
@@ -15,6 +16,15 @@ A spike is emitted when ``V > v_thresh + Theta_s + theta_v``; then ``I_j <- f_j 
 ``V <- v_rest + f_v (V - v_rest) - delta_v``, ``Theta_s <- Theta_s + delta_theta``, and V and
 theta_v are held for ``round(tau_refrac / dt)`` steps (default 0).
 
+Receptor ports
+--------------
+The four types have PyNN's two receptor types, ``"excitatory"`` and ``"inhibitory"`` (the sign of
+a current weight may also select them). ``with_ports(GLIF_curr_alpha, N)`` is the same model with
+N receptor ports named ``"syn1"`` ... ``"synN"`` (NEST receptor types 1 ... N, as in NEST's
+``glif_psc`` and BMTK's SONATA files), each with its own ``tau_syn_k`` (and ``e_rev_k`` for the
+conductance types) and state ``isyn_k`` / ``gsyn_k``. Current weights may have either sign on
+every port (as in ``glif_psc``); conductance weights must be >= 0.
+
 Validation
 ----------
 Every value is checked by :func:`glif_pynn.parameters.validate` before any backend sees
@@ -27,6 +37,7 @@ PyNN would evaluate them next; the checked values are the values used. A failure
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from copy import deepcopy
 from functools import partial
@@ -38,6 +49,7 @@ from pyNN.parameters import LazyArray, ParameterSpace
 from pyNN.standardmodels import StandardCellType
 
 from glif_pynn import parameters as table
+from glif_pynn.model_sources import check_port_count
 
 _DEFAULTS_DOC = """
     Defaults are those of NEST's ``glif_psc``: a GLIF fit to a mouse visual-cortex cell
@@ -51,9 +63,9 @@ _DEFAULTS_DOC = """
 """
 
 
-def _check_evaluated(name: str, flavour: str, values):
+def _check_evaluated(name: str, flavour: str, ports: Optional[int], values):
     """Validate values of one parameter once PyNN has evaluated them; return them unchanged."""
-    table.validate({name: values}, flavour)
+    table.validate({name: values}, flavour, ports)
     return values
 
 
@@ -74,20 +86,23 @@ def _concrete_values(array: larray) -> Optional[np.ndarray]:
 
 
 class GLIFCellType(StandardCellType):
-    """Base class of the four GLIF cell types; subclasses set ``flavour`` and ``synapse_shape``."""
+    """Base class of the GLIF cell types; subclasses set ``flavour``, ``synapse_shape`` (and ``ports``)."""
 
     #: ``glif_pynn.parameters.CURRENT`` or ``CONDUCTANCE``
     flavour: str = ""
     #: "exp" or "alpha": the time course of a post-synaptic current or conductance
     synapse_shape: str = ""
+    #: None: an excitatory and an inhibitory receptor; N: N receptor ports "syn1" ... "synN"
+    ports: Optional[int] = None
     receptor_types = ("excitatory", "inhibitory")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "flavour" not in cls.__dict__:
             return   # a backend's subclass inherits everything below
-        params, states = table.parameters_for(cls.flavour), table.states_for(cls.flavour)
-        cls.default_parameters = table.default_parameters(cls.flavour)
+        params, states = table.parameters_for(cls.flavour, cls.ports), table.states_for(cls.flavour, cls.ports)
+        cls.receptor_types = tuple(r.name for r in table.receptors(cls.ports))
+        cls.default_parameters = table.default_parameters(cls.flavour, cls.ports)
         cls.units = dict({p.name: p.unit or "dimensionless" for p in params},
                          **{s.name: s.unit for s in states})
         cls.recordable = ["spikes"] + [s.name for s in states]
@@ -98,7 +113,7 @@ class GLIFCellType(StandardCellType):
 
     def __init__(self, **parameters):
         table.validate({name: value for name, value in parameters.items() if name in self.default_parameters},
-                       self.flavour)
+                       self.flavour, self.ports)
         super().__init__(**parameters)
         initial = dict(type(self).default_initial_values)
         for state, source in self._initial_from.items():
@@ -133,9 +148,9 @@ class GLIFCellType(StandardCellType):
                     values = fresh.evaluate()
                     fresh = values
                 if values is not None:
-                    table.validate({name: values}, self.flavour)
+                    table.validate({name: values}, self.flavour, self.ports)
                 else:   # size not known yet: check whenever it is evaluated
-                    fresh.apply(partial(_check_evaluated, name, self.flavour))
+                    fresh.apply(partial(_check_evaluated, name, self.flavour, self.ports))
             checked[name] = fresh
         return super().translate(checked, copy=False)
 
@@ -182,4 +197,46 @@ class GLIF_cond_alpha(GLIFCellType):
 
 CELL_TYPES = (GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha)
 
-__all__ = ["GLIFCellType", "GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha", "CELL_TYPES"]
+
+def ports_type_name(cell_type: type, ports: int) -> str:
+    """``GLIF_curr_alpha_4ports`` for ``GLIF_curr_alpha`` and 4."""
+    return f"{cell_type.__name__}_{ports}ports"
+
+
+def parse_ports_type_name(name: str, cell_types) -> Optional[tuple]:
+    """``(cell type, N)`` for a name such as ``GLIF_curr_alpha_4ports`` (``cell_types``: a backend's
+    four types), or None when ``name`` is not of that form."""
+    base, _, count = name.rpartition("_")
+    if not (count.endswith("ports") and count[:-5].isdigit()):
+        return None
+    match = [c for c in cell_types if c.__name__ == base]
+    return (match[0], int(count[:-5])) if match else None
+
+
+@functools.lru_cache(maxsize=None)
+def with_ports(cell_type: type, ports: int) -> type:
+    """The simulator-neutral N-port variant of one of :data:`CELL_TYPES` (one class per pair).
+
+    Raises
+    ------
+    ValueError
+        For a cell type that is not one of the four, or fewer than two ports.
+    """
+    if cell_type not in CELL_TYPES:
+        raise ValueError(f"with_ports takes one of {', '.join(c.__name__ for c in CELL_TYPES)}, "
+                         f"not {getattr(cell_type, '__name__', cell_type)!r}")
+    check_port_count(ports)
+    names = ", ".join(f"syn{k}" for k in range(1, ports + 1))
+    doc = (f"{cell_type.__doc__.splitlines()[0].rstrip('.')}, with {ports} receptor ports.\n\n"
+           f"    Receptor types {names} (NEST receptor types 1 to {ports}), each with its own ``tau_syn_k``"
+           f"{' and ``e_rev_k``' if cell_type.flavour == table.CONDUCTANCE else ''}; recordables ``"
+           f"{'isyn' if cell_type.flavour == table.CURRENT else 'gsyn'}_k``. "
+           f"{'Weights in nA, of either sign on every port.' if cell_type.flavour == table.CURRENT else 'Weights in uS, >= 0.'}\n"
+           + _DEFAULTS_DOC)
+    return type(ports_type_name(cell_type, ports), (cell_type,),
+                {"flavour": cell_type.flavour, "synapse_shape": cell_type.synapse_shape, "ports": ports,
+                 "__doc__": doc, "__module__": __name__})
+
+
+__all__ = ["GLIFCellType", "GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha", "CELL_TYPES",
+           "with_ports", "ports_type_name", "parse_ports_type_name"]

@@ -26,6 +26,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, Optional
 
+from glif_pynn.errors import BuildError, ToolchainError
+
 #: Headers that NEST's own headers include, with the Debian package that ships each.
 REQUIRED_HEADERS = {
     "boost/type_index.hpp": ("HAVE_BOOST", "libboost-dev"),
@@ -45,10 +47,6 @@ def describe_missing_header(header: str) -> str:
         if header.startswith(prefix):
             return f"The header <{header}> is missing: install it with `apt-get install {package}`."
     return f"The header <{header}> is missing."
-
-
-class ToolchainError(RuntimeError):
-    """NEST or a build tool could not be found or used."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +197,6 @@ def check_prerequisites(toolchain: NestToolchain, scratch: Path, log: Optional[I
         ``{header: (config.h macro or None, Debian package)}`` to check. Default:
         the headers NEST's own headers include, as NEST's config.h enables them.
     """
-    from glif_pynn.build import BuildError
     for tool, package in (("cmake", "cmake"), ("make", "make"), (toolchain.compiler, "g++")):
         if shutil.which(tool) is None:
             raise BuildError(f"`{tool}` is not installed or not on PATH: install it with "

@@ -8,6 +8,13 @@
 # that environment already imports a NEST with have_mpi. A cold build takes about 16 minutes
 # on 2 cores; concurrent runs wait for each other (flock). glif-pynn itself is not installed
 # there: callers put the checkout on PYTHONPATH (tests/test_mpi.py, comparisons/scale.py).
+#
+# The sources are patched before compiling: scripts/patches/*.patch must each apply cleanly,
+# or the build stops. NEST 3.10.0's MPI exchange of connection targets can deliver spikes
+# through wrong synapses (see comparisons/upstream/nest-target-exchange-bug.md); the patch
+# fixes it and exports the symbol nest_target_data_end_marker_fix, which glif_pynn.nest.mpi
+# looks for. An environment built before the patch existed lacks that symbol and is rebuilt
+# (incrementally: only the patched files recompile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,11 +23,36 @@ VENV=${GLIF_PYNN_MPI_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/glif-pynn/venv-m
 LINK=$ROOT/.venv-mpi
 LOG=$VENV/build-nest.log
 
-have_mpi_nest() {
-  [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - <<'PY' >/dev/null 2>&1
-import sys, nest
-sys.exit(0 if nest.build_info["have_mpi"] else 1)
+PATCHES=$(ls "$ROOT"/scripts/patches/nest-$NEST_VERSION-*.patch 2>/dev/null || true)
+PATCHES_ID=$(cat /dev/null $PATCHES | sha256sum | cut -c1-16)   # which patches the installed NEST must carry
+
+have_mpi_nest() {   # an installed NEST with MPI, built with today's patches, whose kernel has the marker symbol
+  [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.nest-patches" 2>/dev/null)" = "$PATCHES_ID" ] \
+    && "$VENV/bin/python" - <<'PY' >/dev/null 2>&1
+import ctypes, sys
+import nest
+if not nest.build_info["have_mpi"]:
+    sys.exit(1)
+maps = [line.split(maxsplit=5) for line in open("/proc/self/maps")]
+kernels = {fields[5].strip() for fields in maps if len(fields) == 6 and "nestkernel" in fields[5] and ".so" in fields[5]}
+sys.exit(0 if any(hasattr(ctypes.CDLL(path), "nest_target_data_end_marker_fix") for path in kernels) else 1)
 PY
+}
+
+apply_patches() {   # on pristine sources (re-extracted when the set of patches changed); each must apply cleanly
+  local stamp="$SRC.patches" patch_file
+  if [ -d "$SRC" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$PATCHES_ID" ]; then
+    return 0
+  fi
+  rm -rf "$SRC" "$stamp"
+  tar -xzf "$SDIST" -C "$VENV/src" || fail "could not unpack $SDIST"
+  for patch_file in $PATCHES; do
+    patch -p1 -d "$SRC" --dry-run -s -f <"$patch_file" >>"$LOG" 2>&1 \
+      || fail "$(basename "$patch_file") does not apply cleanly to NEST $NEST_VERSION's sources; see the log"
+    patch -p1 -d "$SRC" -s -f <"$patch_file" >>"$LOG" 2>&1 || fail "applying $(basename "$patch_file") failed"
+    echo "mpi-nest: applied $(basename "$patch_file")"
+  done
+  echo "$PATCHES_ID" > "$stamp"
 }
 
 fail() { echo "mpi-nest: $1" >&2; [ -f "$LOG" ] && echo "mpi-nest: full log: $LOG" >&2; exit 1; }
@@ -48,7 +80,9 @@ step_python_packages() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "mpi-nest: installing glif-pynn's Python dependencies into $VENV (without the NEST wheel)"
     grep -v '^nest-simulator' requirements.txt > "$VENV/requirements-no-nest.txt"
-    "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r requirements-test.txt mpi4py \
+    # bmtk (SONATA tests against BMTK) runs in .venv only: the MPI tier does not need it or its dependencies
+    grep -v '^bmtk' requirements-test.txt > "$VENV/requirements-test-mpi.txt"
+    "$VENV/bin/pip" install -q -r "$VENV/requirements-no-nest.txt" -r "$VENV/requirements-test-mpi.txt" mpi4py \
       >>"$VENV/pip.log" 2>&1 || fail "pip install of the Python dependencies failed (see $VENV/pip.log)"
     echo "$want" > "$stamp"
   fi
@@ -62,7 +96,7 @@ if have_mpi_nest; then
 fi
 
 missing=""
-for pkg in libopenmpi-dev openmpi-bin g++ make cmake libgsl-dev libltdl-dev libboost-dev; do
+for pkg in libopenmpi-dev openmpi-bin g++ make cmake patch libgsl-dev libltdl-dev libboost-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
@@ -85,7 +119,7 @@ if [ -z "$SDIST" ]; then
   SDIST=$(ls "$VENV"/src/nest_simulator-$NEST_VERSION.tar.gz 2>/dev/null) || fail "could not download the NEST sdist"
 fi
 SRC=$VENV/src/nest_simulator-$NEST_VERSION
-[ -d "$SRC" ] || tar -xzf "$SDIST" -C "$VENV/src" || fail "could not unpack $SDIST"
+apply_patches
 
 echo "mpi-nest: [2/4] configuring (cmake -Dwith-mpi=ON -Dwith-openmp=ON)"
 cmake -S "$SRC" -B "$VENV/build" -Dwith-mpi=ON -Dwith-openmp=ON -Dwith-python=ON \
@@ -106,7 +140,8 @@ fi
 
 echo "mpi-nest: [4/4] installing into $VENV"
 make -C "$VENV/build" install >>"$LOG" 2>&1 || fail "make install failed"
-have_mpi_nest || fail "the installed NEST does not import with have_mpi = True"
+echo "$PATCHES_ID" > "$VENV/.nest-patches"
+have_mpi_nest || fail "the installed NEST does not import with have_mpi = True and the patch's marker symbol"
 step_python_packages
 link_checkout
 echo "mpi-nest: NEST $NEST_VERSION with MPI is ready in $VENV (linked as .venv-mpi)"

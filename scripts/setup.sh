@@ -28,11 +28,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=".venv/.glif-pynn-installed"
-want=$(cat setup.py requirements.txt requirements-test.txt | sha256sum | cut -c1-16)
+want=$(cat setup.py requirements.txt requirements-test.txt requirements-docs.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages into .venv (about a minute)"
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e ".[test]"
+  .venv/bin/pip install -q -e ".[test,docs]"
   echo "$want" > "$stamp"
 fi
 

@@ -3,7 +3,7 @@ NEST's hand-written glif_psc given the same cell through glif_pynn.convert.to_ne
 
 Both cells get the same DC step (1.5 and 3 times the rheobase G (v_thresh - v_rest)) at the
 fit's time step, 0.05 ms. What may differ is what the converter cannot map (DESIGN §1,
-README "Differences from glif_psc"):
+docs/model.md "Differences from NEST's glif_psc and glif_cond"):
 
 * GLIF1 (reset to rest, no after-spike currents): nothing; the spike times are identical.
 * GLIF3 (after-spike currents, reset to rest): NEST's O(h**2) voltage update with the mean

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from glif_pynn import build
+from glif_pynn import build, model_sources
 from glif_pynn.build import BuildError, CachedModule, ensure_module
 from glif_pynn.toolchain import check_prerequisites, detect_toolchain
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake is 
 @pytest.fixture(scope="module")
 def one_model_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("models")
-    shutil.copy(build.MODEL_DIR / "glif_psc_exp_neuron.nestml", directory)
+    model_sources.write_sources(directory, [model_sources.ModelSpec("psc_exp")])
     return directory
 
 

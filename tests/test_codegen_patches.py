@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pynestml")
-from glif_pynn import build  # noqa: E402
+from glif_pynn import build, model_sources  # noqa: E402
 from glif_pynn.codegen_patches import PORT_BUFFERS_HEADER, CodegenPatchError, patch_generated_sources  # noqa: E402
 
 MODEL = "glif_psc_exp_neuron"
@@ -21,7 +21,7 @@ MODEL = "glif_psc_exp_neuron"
 def plain_output(tmp_path_factory):
     """NESTML's unedited C++ for one model (about 20 s of code generation)."""
     models = tmp_path_factory.mktemp("models")
-    shutil.copy(build.MODEL_DIR / f"{MODEL}.nestml", models)
+    model_sources.write_sources(models, [model_sources.ModelSpec("psc_exp")])
     out = tmp_path_factory.mktemp("plain")
     nest_version = pytest.importorskip("nest").__version__
     result = subprocess.run([sys.executable, "-m", "glif_pynn._codegen", str(models), str(out), "plainmodule",
@@ -83,3 +83,13 @@ def test_edits_are_part_of_the_cache_key(tmp_path, monkeypatch):
     edited.write_text(Path(build.RECIPE_SOURCES[1]).read_text() + "\n# changed\n")
     monkeypatch.setattr(build, "RECIPE_SOURCES", (build.RECIPE_SOURCES[0], edited))
     assert build.cache_key(toolchain) != before
+
+
+def test_a_port_without_its_onreceive_block_is_refused(sources, plain_output):
+    """The per-port edits must match once per spike input port, counted from the header's SynapseTypes
+    enum (2 here; N for an N-port model), not from what the regular expressions happen to find."""
+    header = sources / f"{MODEL}.h"
+    header.write_text(header.read_text().replace("MAX_SPIKE_RECEPTOR = 2", "EXTRA_SPIKES = 2,\n    MAX_SPIKE_RECEPTOR = 3"))
+    with pytest.raises(CodegenPatchError, match="2 onReceive blocks for 3 spike input ports"):
+        patch_generated_sources(sources)
+    assert (sources / f"{MODEL}.cpp").read_bytes() == (plain_output / f"{MODEL}.cpp").read_bytes()

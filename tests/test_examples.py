@@ -1,4 +1,4 @@
-"""The three example scripts (the source document's studies) run briefly and save their figures.
+"""The example scripts (the source document's studies) run briefly and save their figures.
 
 Each runs in its own process, as a user runs it, on pyNN.nest; on glif_pynn.reference
 too once that backend can be imported as a PyNN simulator (skipped before).
@@ -74,3 +74,13 @@ def test_coupled_spiking_synchronises_with_coupling(tmp_path, backend):
     assert len(chi) == len(sttc) == 7, out
     assert chi[0] < 0.4 and sttc[0] < 0.1, "uncoupled cells with different drives are asynchronous"
     assert chi[-1] > 0.95 and sttc[-1] > 0.9, "the strongest coupling synchronises them"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_irregular_firing_cv_grows_with_delta_u(tmp_path, backend):
+    out = run_example("irregular_firing", tmp_path, backend, 800.0)
+    constant = [float(x) for x in re.findall(r"constant input, delta_u = [0-9.]+ mV: rate [0-9.]+ Hz, ISI CV ([0-9.]+)", out)]
+    fluctuating = re.findall(r"fluctuating input, delta_u = [0-9.]+ mV: rate ([0-9.]+) Hz", out)
+    assert len(constant) == len(fluctuating) == 7, out
+    assert constant[0] == 0.0, "the hard threshold fires like a clock under constant input"
+    assert constant[-1] > 0.3, "the softest threshold fires irregularly"

@@ -43,7 +43,7 @@ def test_definitions_are_those_of_the_parameter_table(celltype):
 NON_DEFAULT = dict(cm=0.1, tau_m=15.0, v_rest=-70.0, v_thresh=-50.0, i_offset=0.05, tau_refrac=1.0, k_asc1=0.01,
                    k_asc2=0.2, f_asc1=0.5, f_asc2=0.25, delta_asc1=-0.01, delta_asc2=0.02, f_v=0.3, delta_v=2.0,
                    b_theta=0.05, delta_theta=1.5, a_theta_v=0.004, b_theta_v=0.07, tau_syn_E=3.0, tau_syn_I=4.0,
-                   e_rev_E=5.0, e_rev_I=-80.0)
+                   e_rev_E=5.0, e_rev_I=-80.0, lambda0=20.0, delta_u=1.5)
 
 
 @pytest.mark.parametrize("celltype", ALL_TYPES, ids=TYPE_IDS)

@@ -12,18 +12,34 @@ Importing this package also makes the module part of ``pyNN.nest``: every
     sim.Population(10, GLIF_cond_exp())
 
 needs no further call.
+
+The N-port types (several receptor ports, each with its own time constant) are
+``GLIF_curr_alpha_4ports`` etc., for the port counts the module is built with (default 4), or
+``with_ports(GLIF_curr_alpha, N)``.
 """
 import warnings
 
+from glif_pynn._quiet import ignore_third_party_warnings
+
 with warnings.catch_warnings():
-    # pyNN.nest looks for nest-config on PATH to build its own extensions, which this package
-    # does not use (and the pip wheel's nest-config is wrong anyway): not the user's concern.
-    warnings.filterwarnings("ignore", message="Cannot find nest-config")
+    # pyNN.nest's import warns about its own use of NEST (nest-config, deprecated calls):
+    # not the user's concern (see glif_pynn._quiet).
+    ignore_third_party_warnings()
     from glif_pynn.nest.module import install, is_installed, MODEL_NAMES
-    from glif_pynn.nest.cells import GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha, CELL_TYPES
+    from glif_pynn.nest.cells import (GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha, CELL_TYPES,
+                                      with_ports)
     from glif_pynn.nest.hooks import install_hooks
 
 install_hooks()
 
 __all__ = ["install", "is_installed", "MODEL_NAMES", "GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp",
-           "GLIF_cond_alpha", "CELL_TYPES"]
+           "GLIF_cond_alpha", "CELL_TYPES", "with_ports"]
+
+
+def __getattr__(name: str):
+    """``GLIF_curr_alpha_4ports`` and the like: :func:`with_ports` of the named type."""
+    from glif_pynn.standardmodels import parse_ports_type_name
+    parsed = parse_ports_type_name(name, CELL_TYPES)
+    if parsed is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return with_ports(*parsed)

@@ -1,5 +1,10 @@
 """The GLIF cell types on pyNN.nest: translations to the NESTML models, recordables, units.
 
+The four excitatory/inhibitory types use NEST receptor 0 (the weight's sign selects the synapse:
+``standard_receptor_type``); the N-port types (:func:`with_ports`, ``GLIF_curr_alpha_4ports`` ...)
+map PyNN's ``receptor_type="synK"`` to NEST receptor type K, as pyNN.nest does for its
+multi-synapse cells (``get_receptor_type``).
+
 Built from :mod:`glif_pynn.parameters`: each parameter's NESTML name and PyNN -> NEST
 factor (nA -> pA, nF -> pF, uS -> nS; ``delta_v`` -> ``voltage_reset_add`` with the sign
 flipped), the membrane time constant as the leak conductance
@@ -17,6 +22,9 @@ from __future__ import annotations
 
 from pyNN.standardmodels import build_translations
 
+import functools
+
+from glif_pynn import model_sources
 from glif_pynn import parameters as table
 from glif_pynn import standardmodels
 from glif_pynn.nest import module
@@ -42,10 +50,10 @@ def _tau_m(**p):
     return p["C_m"] / p["g_L"]
 
 
-def nest_translations(flavour: str) -> dict:
+def nest_translations(flavour: str, ports=None) -> dict:
     """PyNN translations (PyNN name -> NESTML name and transform) from the parameter table."""
     items = []
-    for param in table.parameters_for(flavour):
+    for param in table.parameters_for(flavour, ports):
         if param.name == "cm":
             items.append(("cm", param.nest_name, _cm_forward, _cm_reverse))
         elif param.name == "tau_m":
@@ -59,14 +67,14 @@ def nest_translations(flavour: str) -> dict:
     return build_translations(*items)
 
 
-def nest_state_maps(flavour: str) -> tuple[dict, dict]:
+def nest_state_maps(flavour: str, ports=None) -> tuple[dict, dict]:
     """``variable_map`` (PyNN -> NESTML state name) and ``scale_factors`` (NEST -> PyNN units)."""
-    states = table.states_for(flavour)
+    states = table.states_for(flavour, ports)
     return ({s.name: s.nest_name for s in states}, {s.name: s.from_nest for s in states})
 
 
 class GLIFNestCellType(standardmodels.GLIFCellType):
-    """What the four NEST cell types share: the module is loaded when a cell type is made."""
+    """What the NEST cell types share: the module is loaded when a cell type is made."""
 
     standard_receptor_type = True     # one spike port: the sign of the weight selects exc / inh
 
@@ -77,9 +85,16 @@ class GLIFNestCellType(standardmodels.GLIFCellType):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "nest_model" in cls.__dict__:
-            cls.translations = nest_translations(cls.flavour)
-            cls.variable_map, cls.scale_factors = nest_state_maps(cls.flavour)
+            cls.translations = nest_translations(cls.flavour, cls.ports)
+            cls.variable_map, cls.scale_factors = nest_state_maps(cls.flavour, cls.ports)
             cls.nest_name = {"on_grid": cls.nest_model, "off_grid": cls.nest_model}
+            cls.standard_receptor_type = cls.ports is None
+
+    def get_receptor_type(self, name: str) -> int:
+        """NEST receptor type of the PyNN receptor ``name`` (N-port types: ``synK`` -> K)."""
+        if self.ports is None:
+            return 0
+        return self.receptor_types.index(name) + 1
 
 
 def ensure_module_loaded() -> None:
@@ -123,3 +138,30 @@ class GLIF_cond_alpha(GLIFNestCellType, standardmodels.GLIF_cond_alpha):
 
 
 CELL_TYPES = (GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha)
+
+
+@functools.lru_cache(maxsize=None)
+def with_ports(cell_type: type, ports: int) -> type:
+    """The pyNN.nest N-port variant of one of :data:`CELL_TYPES`, e.g. ``with_ports(GLIF_curr_alpha, 4)``.
+
+    Raises
+    ------
+    ValueError
+        For fewer than two ports, or a port count that the NEST module was not built with
+        (``$GLIF_PYNN_RECEPTOR_PORTS``, default 4; see :mod:`glif_pynn.model_sources`).
+    """
+    if cell_type not in CELL_TYPES:
+        raise ValueError(f"with_ports takes one of {', '.join(c.__name__ for c in CELL_TYPES)}, "
+                         f"not {getattr(cell_type, '__name__', cell_type)!r}")
+    built = model_sources.port_counts()
+    if model_sources.check_port_count(ports) not in built:
+        raise ValueError(f"the GLIF NEST module has models with {', '.join(map(str, built))} receptor ports, not "
+                         f"{ports}: set {model_sources.PORTS_ENV}={','.join(map(str, sorted({*built, ports})))} "
+                         "before importing glif_pynn (the module is rebuilt once for that set, then cached)")
+    neutral = standardmodels.with_ports(next(c for c in standardmodels.CELL_TYPES
+                                             if c.__name__ == cell_type.__name__), ports)
+    flavour = ("psc_" if cell_type.flavour == table.CURRENT else "cond_") + cell_type.synapse_shape
+    return type(neutral.__name__, (GLIFNestCellType, neutral),
+                {"__doc__": neutral.__doc__, "__module__": __name__,
+                 "nest_model": model_sources.model_name(flavour, ports)})
+

@@ -10,7 +10,8 @@ Two wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent)
    (built once, then cached: see :mod:`glif_pynn.build`). This holds for every call of
    ``setup()``, whatever its ``threads``; ``pyNN.nest.reset()`` keeps the kernel, and so
    the module. Under MPI every rank loads the module; one builds it, the others wait on
-   the build lock. Should a PyNN version lack that step, the kernel reset inside
+   the build lock. On several MPI processes it also guards against NEST 3.10's
+   target-exchange bug (:mod:`glif_pynn.nest.mpi`). Should a PyNN version lack that step, the kernel reset inside
    ``setup()`` (``simulator.state.clear``) is wrapped instead. For scripts that import
    this package only after ``setup()``, the module is also loaded at import (if built)
    or when the first GLIF cell type is made, as long as the kernel is still empty.
@@ -29,7 +30,7 @@ import numpy as np
 from pyNN.parameters import LazyArray
 
 from glif_pynn.build import BuildError, is_current_build_cached
-from glif_pynn.nest import module
+from glif_pynn.nest import module, mpi, projections
 from glif_pynn.toolchain import ToolchainError
 
 _MARK = "_glif_pynn_hook"
@@ -45,6 +46,8 @@ def _load_module_after_reset(original):
     def wrapper(*args, **kwargs):
         result = original(*args, **kwargs)
         module.install()
+        import nest
+        mpi.protect(nest)      # before any connection: compressed spikes off where NEST's MPI bug bites
         return result
     return _marked(wrapper, original)
 
@@ -81,6 +84,7 @@ def install_hooks() -> None:
     if not getattr(populations.Population._set_initial_value_array, _MARK, False):
         populations.Population._set_initial_value_array = _scale_initial_values(
             populations.Population._set_initial_value_array)
+    projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
 
 

@@ -10,13 +10,15 @@ An independent second implementation of DESIGN.md section 1 (the engine is
     sim.run(1000.0)
     block = cells.get_data()            # a neo.Block as pyNN.nest gives it
 
-Supported: the four GLIF cell types, SpikeSourceArray, SpikeSourcePoisson, StaticSynapse,
+Supported: the four GLIF cell types and their N-port variants (``GLIF_curr_alpha_4ports``,
+any N, or ``with_ports(GLIF_curr_alpha, N)``), SpikeSourceArray, SpikeSourcePoisson, StaticSynapse,
 every PyNN connector, DCSource, StepCurrentSource, ACSource, NoisyCurrentSource, recording
 of spikes and every state variable, ``reset``. Anything else raises NotImplementedError
 naming it. One process, one thread (``num_processes() == 1``).
 """
 from __future__ import annotations
 
+import functools
 import types
 from typing import Optional
 
@@ -107,6 +109,18 @@ def _glif_type(base):
 
 
 GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha = (_glif_type(c) for c in _glif.CELL_TYPES)
+CELL_TYPES = (GLIF_curr_exp, GLIF_curr_alpha, GLIF_cond_exp, GLIF_cond_alpha)
+
+
+@functools.lru_cache(maxsize=None)
+def with_ports(cell_type: type, ports: int) -> type:
+    """The N-port variant of one of this backend's four GLIF types (any N >= 2), e.g.
+    ``with_ports(GLIF_curr_alpha, 4)`` is ``GLIF_curr_alpha_4ports``: receptor types ``syn1`` ... ``synN``."""
+    if cell_type not in CELL_TYPES:
+        raise ValueError(f"with_ports takes one of {', '.join(c.__name__ for c in CELL_TYPES)}, "
+                         f"not {getattr(cell_type, '__name__', cell_type)!r}")
+    neutral = next(c for c in _glif.CELL_TYPES if c.__name__ == cell_type.__name__)
+    return _glif_type(_glif.with_ports(neutral, ports))
 
 
 class SpikeSourceArray(_cells.SpikeSourceArray):
@@ -183,6 +197,9 @@ NoisyCurrentSource = _electrode(_electrodes.NoisyCurrentSource, _sources.NoisyCu
 
 
 def __getattr__(attr):
+    parsed = _glif.parse_ports_type_name(attr, CELL_TYPES)
+    if parsed is not None:
+        return with_ports(*parsed)
     for module in (_cells, _electrodes, _synapses):
         if isinstance(getattr(module, attr, None), type):
             _unsupported(f"the PyNN model {attr}")
@@ -203,8 +220,10 @@ def _spike_lists(values, size: int) -> list:
 
 def _engine_source(celltype, params: dict, size: int):
     if isinstance(celltype, SpikeSourceArray):
-        # emitted in pyNN.nest's steps (spike_generator at t - min_delay + parrot neuron)
-        return _sources.SpikeArraySource(_spike_lists(params["spike_times"], size), state.dt, state.min_delay)
+        # emitted in pyNN.nest's steps (spike_generator at t - min_delay + parrot neuron); a subclass with
+        # uses_parrot = False (as pyNN.nest's) emits at the spike times themselves, as a bare spike_generator
+        relay = state.min_delay if getattr(celltype, "uses_parrot", True) else None
+        return _sources.SpikeArraySource(_spike_lists(params["spike_times"], size), state.dt, relay)
     if isinstance(celltype, SpikeSourcePoisson):
         return _sources.PoissonSource(size, state.dt, params["rate"], params["start"], params["duration"])
     _unsupported(f"the cell type {type(celltype).__name__}")
@@ -285,7 +304,8 @@ class Population(_Access, common.Population):
         native.evaluate(simplify=True)
         params = dict(native.items())
         if isinstance(self.celltype, _GLIFMixin):
-            self._engine = state.network.create(self.celltype.engine_flavour(), self.size, **params)
+            self._engine = state.network.create(self.celltype.engine_flavour(), self.size, ports=self.celltype.ports,
+                                                **params)
         else:
             self._source_params = params
             self._engine = state.network.add_source(_engine_source(self.celltype, params, self.size))

@@ -4,19 +4,20 @@ One step ``n`` covers ``(n dt, (n + 1) dt]``. :meth:`Network.run_steps` does, in
 order (the order of the generated NEST code; the neuron part is in
 :mod:`glif_pynn.reference.neurons`):
 
-1-3. every neuron group advances: refractory cells count down and keep V, the others
-     advance V; all other states propagate exactly; ``V > v_thresh + theta`` (strict, and
-     not refractory at the start of the step) emits a spike stamped ``(n + 1) dt`` and
-     resets. Spike sources emit their spikes stamped ``(n + 1) dt``.
-   . the spikes of step ``n`` go into the ring buffer: a connection with delay ``d``
-     (``D = round(d / dt)`` steps, halves up, at least 1) into the slot of step ``n + D``;
-4.   the slot of step ``n`` is added to the synaptic states (inhibition as magnitudes).
-     So an event emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1``
-     on: the synaptic current jumps at ``t + d`` for a spike stamped ``t``, as in NEST
-     (checked spike for spike in tests/test_reference_vs_nest.py);
-5.   the continuous current for step ``n + 1`` is set from the current sources (a
-     source's value at time ``(n + 1) dt``; see :mod:`glif_pynn.reference.sources`);
-6.   recorders sample the state at time ``(n + 1) dt`` (sample 0 is the initial state).
+- (1-3) every neuron group advances: refractory cells count down and keep V, the others
+  advance V; all other states propagate exactly; ``V > v_thresh + theta`` (strict, and
+  not refractory at the start of the step; with escape noise, a draw) emits a spike stamped
+  ``(n + 1) dt`` and resets. Spike sources emit their spikes stamped ``(n + 1) dt``.
+  The spikes of step ``n`` go into the ring buffer: a connection with delay ``d``
+  (``D = round(d / dt)`` steps, halves up, at least 1) into the slot of step ``n + D``;
+- (4) the slot of step ``n`` is added to the synaptic states (one channel per receptor;
+  excitatory/inhibitory types hold inhibition as magnitudes, N-port types signed values).
+  So an event emitted in step ``m`` with delay ``D`` acts on V from step ``m + D + 1``
+  on: the synaptic current jumps at ``t + d`` for a spike stamped ``t``, as in NEST
+  (checked spike for spike in tests/test_reference_vs_nest.py);
+- (5) the continuous current for step ``n + 1`` is set from the current sources (a
+  source's value at time ``(n + 1) dt``; see :mod:`glif_pynn.reference.sources`);
+- (6) recorders sample the state at time ``(n + 1) dt`` (sample 0 is the initial state).
 
 All connections live in one CSR table over presynaptic nodes
 (:class:`~glif_pynn.reference.sources.Synapses`, 12 bytes per synapse plus row pointers);
@@ -113,11 +114,13 @@ class Network:
         self._built = False
         return pop
 
-    def create(self, flavour: str, n: int, **params) -> Population:
-        """``n`` GLIF neurons (``curr_exp``, ``curr_alpha``, ``cond_exp``, ``cond_alpha``), PyNN units."""
+    def create(self, flavour: str, n: int, ports: Optional[int] = None, **params) -> Population:
+        """``n`` GLIF neurons (``curr_exp``, ``curr_alpha``, ``cond_exp``, ``cond_alpha``), PyNN units;
+        ``ports`` None: excitatory and inhibitory receptors, N: N receptor ports."""
         if n < 1:
             raise ValueError("a population needs at least one neuron")
-        pop = self._add(n, group=NeuronGroup(flavour, n, params, self.dt), neuron_offset=self.n_neurons)
+        group = NeuronGroup(flavour, n, params, self.dt, rng=self.rng, ports=ports)
+        pop = self._add(n, group=group, neuron_offset=self.n_neurons)
         self.n_neurons += pop.size
         return pop
 
@@ -135,7 +138,7 @@ class Network:
         return self._add(n, source=PoissonSource(n, self.dt, rate, start, duration))
 
     def connect(self, pre: Population, post: Population, i, j, weight, delay,
-                receptor: Optional[str] = None) -> None:
+                receptor=None) -> None:
         """Connections ``pre[i] -> post[j]`` (arrays or scalars broadcast together).
 
         Parameters
@@ -144,9 +147,11 @@ class Network:
             nA (current flavours) or uS (conductance flavours).
         delay : float or array
             ms, rounded to whole steps (halves up); at least one step.
-        receptor : {'excitatory', 'inhibitory', None}
-            ``None``: the sign decides, as in NEST (negative weights inhibit). With
-            'excitatory' weights must be >= 0; with 'inhibitory' their magnitude is used.
+        receptor : {'excitatory', 'inhibitory', None} or 'synK' or int K
+            Excitatory/inhibitory types: ``None``, the sign decides, as in NEST (negative
+            weights inhibit); with 'excitatory' weights must be >= 0; with 'inhibitory' their
+            magnitude is used. N-port types: the port, ``'synK'`` or ``K`` (1 ... N); weights
+            are used as they are (current types: either sign; conductance types: >= 0).
         """
         if not post.is_neuron:
             raise ValueError("connection targets must be neurons")
@@ -161,17 +166,19 @@ class Network:
             raise ValueError(f"delays must be at least one time step ({self.dt} ms)")
         if not np.all(np.isfinite(w)):
             raise ValueError("weights must be finite")
-        if receptor == "excitatory":
+        if post.group.ports is not None:
+            channel = post.group.port_channel(receptor, w)
+        elif receptor == "excitatory":
             if np.any(w < 0):
                 raise ValueError("excitatory weights must be >= 0 (use receptor='inhibitory')")
-            inh = np.zeros(len(w), bool)
+            channel, w = np.zeros(len(w), np.int64), np.abs(w)
         elif receptor == "inhibitory":
-            inh = np.ones(len(w), bool)
+            channel, w = np.ones(len(w), np.int64), np.abs(w)
         elif receptor is None:
-            inh = w < 0
+            channel, w = (w < 0).astype(np.int64), np.abs(w)
         else:
             raise ValueError(f"receptor must be 'excitatory', 'inhibitory' or None, not {receptor!r}")
-        self._pending.append((i + pre.node_offset, j + post.neuron_offset, np.abs(w), d, inh))
+        self._pending.append((i + pre.node_offset, j + post.neuron_offset, w, d, channel))
         self._built = False
 
     def inject(self, source: CurrentSource, post: Population, indices=None) -> None:
@@ -263,7 +270,11 @@ class Network:
         if self._synapses is not None:
             parts.append(self._synapses.decompile())
         self._pending = []
-        self._synapses = Synapses(parts, self.n_nodes, self.n_neurons) if parts else None
+        self._synapses = Synapses(parts, self.n_nodes, self.n_neurons, self._channels()) if parts else None
+
+    def _channels(self) -> int:
+        """Ring-buffer channels per neuron: the largest number of receptors of any group (at least 2)."""
+        return max([2] + [len(p.group.keys) for p in self.populations if p.is_neuron])
 
     def synapse_bytes(self) -> int:
         """Bytes held by the compiled connection table."""
@@ -279,15 +290,17 @@ class Network:
         if self._built:
             return
         syn = self._synapses
-        if self._pending or (syn is not None and (syn.n_neurons, syn.n_nodes) != (self.n_neurons, self.n_nodes)):
+        channels = self._channels()
+        if self._pending or (syn is not None and (syn.n_neurons, syn.n_nodes, syn.channels)
+                             != (self.n_neurons, self.n_nodes, channels)):
             self._compile_synapses()
             syn = self._synapses
         length = 2 if syn is None else syn.max_delay + 1
         old = getattr(self, "_ring", None)
-        if old is None or old.shape != (length, 2 * self.n_neurons):
+        if old is None or old.shape != (length, channels * self.n_neurons):
             if old is not None and old.any():
                 raise RuntimeError("cannot change the network's size or delays while spikes are in transit")
-            self._ring = np.zeros((length, 2 * self.n_neurons))
+            self._ring = np.zeros((length, channels * self.n_neurons))
             self._dirty = np.zeros(length, bool)
         self.i_stim = np.zeros(self.n_neurons)
         targeted = np.zeros(self.n_neurons, bool)
@@ -359,8 +372,8 @@ class Network:
             if dirty[slot]:
                 for pop in self._receiving:
                     lo = pop.neuron_offset
-                    pop.group.receive(ring[slot, lo:lo + pop.size],
-                                      ring[slot, n_neurons + lo:n_neurons + lo + pop.size])
+                    pop.group.receive(*(ring[slot, c * n_neurons + lo:c * n_neurons + lo + pop.size]
+                                        for c in range(len(pop.group.keys))))
                 ring[slot] = 0.0
                 dirty[slot] = False
             if self._currents:

@@ -3,7 +3,7 @@
 One :class:`NeuronGroup` holds ``n`` neurons of one flavour (``curr_exp``,
 ``curr_alpha``, ``cond_exp``, ``cond_alpha``) in PyNN units (mV, ms, nA, nF, uS)
 and advances them by one step exactly as the generated NEST code of the NESTML
-models does (``nestml_models/*.nestml``):
+models does (rendered from ``nestml_models/glif_neuron.nestml.jinja``):
 
 1. neurons refractory at the start of the step decrement their counter and keep V and
    theta_v; the others advance V and theta_v over the step from the values at its start;
@@ -11,7 +11,9 @@ models does (``nestml_models/*.nestml``):
 3. a neuron not refractory at the start of the step whose new V exceeds
    ``v_thresh + theta + theta_v`` (strict) spikes: after-spike currents, V and theta jump,
    the counter is set to ``round(tau_refrac / dt)`` steps; the spike is stamped at
-   the end of the step;
+   the end of the step. With escape noise (``delta_u > 0``) the cell spikes instead with
+   probability ``1 - exp(-lambda dt)``, ``lambda = lambda0 exp((V - v_thresh - theta -
+   theta_v) / delta_u)``, one uniform draw per cell and step from the network's generator;
 4. (:meth:`NeuronGroup.receive`) the synaptic input arriving in this step is added;
 5. (the network) the continuous current for the next step is set.
 
@@ -33,7 +35,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from glif_pynn.parameters import CONDUCTANCE, CURRENT, default_parameters, validate
+from glif_pynn.parameters import CONDUCTANCE, CURRENT, default_parameters, receptors, validate
 from glif_pynn.reference.propagators import chain3, chain4, coupling, coupling2, elementwise
 from glif_pynn.reference.quadrature import Quadrature, compact as _compact
 
@@ -47,6 +49,28 @@ def steps(t_ms, dt: float) -> np.ndarray:
     NEST (which works in integer tics) gives 375 and 4, and so does this function.
     """
     return np.floor(np.asarray(t_ms, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
+
+
+def bernoulli_subset(rng: np.random.Generator, m: int, probability: float) -> np.ndarray:
+    """The indices i < m for which independent Bernoulli(``probability``) trials succeed, in order.
+
+    Drawn as a Bernoulli process, from geometric gaps between successes: about ``m * probability``
+    draws instead of ``m``.
+    """
+    if probability >= 1.0:
+        return np.arange(m)
+    if m == 0 or probability <= 0.0:
+        return np.zeros(0, dtype=np.int64)
+    if probability > 0.05:       # many successes: one uniform per trial is cheaper than the gaps
+        return np.flatnonzero(rng.random(m) < probability)
+    found, position = [], -1
+    batch = int(m * probability + 5.0 * math.sqrt(m * probability) + 8)
+    while True:
+        positions = position + np.cumsum(rng.geometric(probability, size=batch))
+        found.append(positions[positions < m])
+        if positions[-1] >= m:
+            return np.concatenate(found)
+        position = int(positions[-1])
 
 
 def _at(value, index):
@@ -67,32 +91,43 @@ class NeuronGroup:
         arrays; missing ones take the table's defaults. Validated on creation.
     dt : float
         Time step (ms).
+    rng : numpy.random.Generator, optional
+        Source of the escape-noise draws (cells with ``delta_u > 0``). Default: a
+        generator seeded with 0.
+    ports : int, optional
+        None (default): an excitatory and an inhibitory receptor; N: N receptor ports
+        (``tau_syn_k``, ``e_rev_k``, states ``isyn_k``/``gsyn_k``), as the NESTML N-port models.
 
     Attributes
     ----------
     state : dict of str to ndarray
         ``v``, ``theta``, ``theta_v``, ``i_asc1``, ``i_asc2`` and ``isyn_exc``/``isyn_inh`` or
-        ``gsyn_exc``/``gsyn_inh`` (PyNN names and units); alpha flavours also hold
-        the derivative states ``d_exc``/``d_inh`` (nA/ms or uS/ms). As in the NESTML
-        models, inhibition is held as a magnitude (>= 0); the network reports
-        ``isyn_inh`` negative, as PyNN does.
+        ``gsyn_exc``/``gsyn_inh`` (PyNN names and units; ``isyn_1`` ... with ports); alpha
+        flavours also hold the derivative states ``d_exc``/``d_inh`` (``d_1`` ...; nA/ms or
+        uS/ms). As in the NESTML models, inhibition is held as a magnitude (>= 0); the
+        network reports ``isyn_inh`` negative, as PyNN does. Ports hold signed values.
     i_stim : ndarray
         Continuous current (nA) from current sources, used in the next step.
     """
 
-    def __init__(self, flavour: str, n: int, params: Mapping[str, object], dt: float) -> None:
+    def __init__(self, flavour: str, n: int, params: Mapping[str, object], dt: float,
+                 rng: Optional[np.random.Generator] = None, ports: Optional[int] = None) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"unknown GLIF flavour {flavour!r}; valid: {', '.join(FLAVOURS)}")
         self.flavour, self.n, self.dt = flavour, int(n), float(dt)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
         self.kind = FLAVOURS[flavour]
         self.alpha = flavour.endswith("alpha")
-        values = default_parameters(self.kind)
-        validate(params, self.kind)
+        self.ports, self.receptors = ports, receptors(ports)
+        values = default_parameters(self.kind, ports)
+        validate(params, self.kind, ports)
         values.update(params)
         self.params = {name: _compact(value, self.n) for name, value in values.items()}
         syn = "isyn" if self.kind == CURRENT else "gsyn"
-        self.syn_names = (f"{syn}_exc", f"{syn}_inh")
-        names = ("v", "theta", "theta_v", "i_asc1", "i_asc2") + self.syn_names + (("d_exc", "d_inh") if self.alpha else ())
+        self.keys = tuple(r.key for r in self.receptors)          # "exc", "inh" or "1" ... "N"
+        self.syn_names = tuple(f"{syn}_{key}" for key in self.keys)
+        self.d_names = tuple(f"d_{key}" for key in self.keys) if self.alpha else ()
+        names = ("v", "theta", "theta_v", "i_asc1", "i_asc2") + self.syn_names + self.d_names
         self.state = {name: np.zeros(self.n) for name in names}
         self.state["v"][:] = self.params["v_rest"]
         self.counter = np.zeros(self.n, dtype=np.int64)
@@ -120,15 +155,14 @@ class NeuronGroup:
         p, h = self.params, self.dt
         self.i_e = p["i_offset"]
         a_m = 1.0 / np.asarray(p["tau_m"])
-        rates = {"exc": 1.0 / np.asarray(p["tau_syn_E"]), "inh": 1.0 / np.asarray(p["tau_syn_I"]),
+        taus = {r.key: np.asarray(p[r.tau_syn]) for r in self.receptors}
+        rates = {**{key: 1.0 / tau for key, tau in taus.items()},
                  "asc1": np.asarray(p["k_asc1"]), "asc2": np.asarray(p["k_asc2"]),
                  "theta": np.asarray(p["b_theta"]), "theta_v": np.asarray(p["b_theta_v"])}
         self.decay = {   # as the NESTML internals write them
-            "exc": _compact(np.exp(-h / np.asarray(p["tau_syn_E"])), self.n),
-            "inh": _compact(np.exp(-h / np.asarray(p["tau_syn_I"])), self.n),
+            **{key: _compact(np.exp(-h / tau), self.n) for key, tau in taus.items()},
             **{key: _compact(np.exp(-rates[key] * h), self.n) for key in ("asc1", "asc2", "theta", "theta_v")}}
-        self.unit = {"exc": _compact(math.e / np.asarray(p["tau_syn_E"]), self.n),
-                     "inh": _compact(math.e / np.asarray(p["tau_syn_I"]), self.n)}
+        self.unit = {key: _compact(math.e / tau, self.n) for key, tau in taus.items()}
         self.refr_steps = _compact(steps(p["tau_refrac"], h), self.n)
         self.max_refr = max(int(np.max(self.refr_steps)), int(self.counter.max(initial=0)))
         self.reset_add = _compact(-np.asarray(p["delta_v"]), self.n)    # NESTML's voltage_reset_add
@@ -137,17 +171,16 @@ class NeuronGroup:
             self.P_V = _compact(np.exp(-a_m * h), self.n)
             self.P_V_I = _compact(-np.expm1(-a_m * h) * np.asarray(p["tau_m"]) / cm, self.n)
             self.P_V_x = {key: _compact(coupling(a_m, rates[key], h) / cm, self.n)
-                          for key in ("exc", "inh", "asc1", "asc2")}
+                          for key in self.keys + ("asc1", "asc2")}
             if self.alpha:
-                self.P_V_x["d_exc"] = _compact(coupling2(a_m, rates["exc"], h) / cm, self.n)
-                self.P_V_x["d_inh"] = _compact(coupling2(a_m, rates["inh"], h) / cm, self.n)
+                for key in self.keys:
+                    self.P_V_x["d_" + key] = _compact(coupling2(a_m, rates[key], h) / cm, self.n)
             self._theta_v_propagators(a_m, rates)
         else:
             self._quadrature = Quadrature(self, rates)
         s = self.state
         self.active = {   # False: the term is exactly zero for the whole run and is skipped
-            "syn": self.has_input or any(np.any(s[k] != 0) for k in self.syn_names + (("d_exc", "d_inh")
-                                                                                    if self.alpha else ())),
+            "syn": self.has_input or any(np.any(s[k] != 0) for k in self.syn_names + self.d_names),
             "asc1": bool(np.any(p["delta_asc1"] != 0) or np.any(s["i_asc1"] != 0)),
             "asc2": bool(np.any(p["delta_asc2"] != 0) or np.any(s["i_asc2"] != 0)),
             "theta": bool(np.any(p["delta_theta"] != 0) or np.any(s["theta"] != 0)),
@@ -155,6 +188,14 @@ class NeuronGroup:
             "drive": self.has_stim or bool(np.any(p["i_offset"] != 0)),
         }
         self.active["refr"] = self.max_refr > 0 or bool(np.any(self.counter > 0))
+        self.active["escape"] = bool(np.any(p["delta_u"] > 0))
+        if self.active["escape"]:     # as the NESTML internals: lambda_0_h = 0.001 lambda_0 h
+            self._noisy = np.broadcast_to(np.asarray(p["delta_u"]) > 0, (self.n,)).copy()
+            self._hard = ~self._noisy
+            self._below = np.empty(self.n, dtype=bool)
+            self._lambda0_h = 0.001 * np.asarray(p["lambda0"]) * h
+            self._lambda0_h_max = min(1.0, float(np.max(np.broadcast_to(self._lambda0_h, (self.n,))[self._noisy])))
+            self._delta_u = p["delta_u"]
         self._i_total, self._drive = np.zeros(self.n), np.zeros(self.n)
         self._prepared = True
         self.update_drive()
@@ -195,7 +236,7 @@ class NeuronGroup:
             np.copyto(v, new_v, where=self._free)
             if new_tv is not None:
                 np.copyto(tv, new_tv, where=self._free)
-        for key, name in zip(("exc", "inh"), self.syn_names):
+        for key, name in zip(self.keys, self.syn_names):
             if act["syn"]:
                 if self.alpha:     # I = P (I + h dI); dI = P dI
                     d = s["d_" + key]
@@ -208,10 +249,12 @@ class NeuronGroup:
         for key in ("asc1", "asc2", "theta"):
             if act[key]:
                 s[key if key == "theta" else "i_" + key] *= self.decay[key]
-        if act["theta"] or act["theta_v"]:
+        if act["theta"] or act["theta_v"] or act["escape"]:
             np.add(p["v_thresh"], s["theta"], out=t1)     # NESTML: V_th + theta_s + theta_v
             t1 += tv
             np.greater(v, t1, out=self._mask)
+            if act["escape"]:
+                self._escape_noise(v, t1)
         else:
             np.greater(v, p["v_thresh"], out=self._mask)
         if refractory:
@@ -223,6 +266,34 @@ class NeuronGroup:
         self._last_spike_step = step_index
         return idx
 
+    def _escape_noise(self, v: np.ndarray, threshold: np.ndarray) -> None:
+        """Cells with ``delta_u > 0`` spike with probability ``p = -expm1(-lambda0 dt exp((V - threshold) / delta_u))``.
+
+        The NESTML expression for ``p``; the draws are arranged so that ``p`` is computed only
+        where it matters. Above the threshold every cell draws ``u`` uniform in [0, 1) and spikes
+        when ``u < p``. Below it ``p <= lambda0 dt <= L`` (``L``, the largest ``lambda0 dt`` of the
+        group), so a cell can spike only when ``u < L``: those cells are drawn directly, each with
+        probability ``L``, independently (:func:`bernoulli_subset`), as a uniform ``u`` would
+        pick them, with ``u`` uniform in [0, L) for each. Every cell thus spikes with probability ``p``, independently,
+        as in NEST, which draws one ``u`` per cell and step. On entry ``self._mask`` holds
+        ``V > threshold`` (the hard cells' result).
+        """
+        rng = self.rng
+        above = np.flatnonzero(self._mask & self._noisy)
+        np.logical_not(self._mask, out=self._below)
+        self._below &= self._noisy
+        below = np.flatnonzero(self._below)
+        self._mask &= self._hard
+        chosen = below[bernoulli_subset(rng, below.size, self._lambda0_h_max)]
+        candidates = np.concatenate((above, chosen))
+        if candidates.size == 0:
+            return
+        u = np.concatenate((rng.random(above.size), self._lambda0_h_max * rng.random(chosen.size)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            intensity = _at(self._lambda0_h, candidates) * np.exp(
+                (v[candidates] - threshold[candidates]) / _at(self._delta_u, candidates))
+            self._mask[candidates] = u < -np.expm1(-intensity)
+
     def _refractory_mask(self) -> bool:
         np.greater(self.counter, 0, out=self._refr)
         if not self._refr.any():
@@ -231,8 +302,9 @@ class NeuronGroup:
         return True
 
     def _propagate_v_current(self, v: np.ndarray, out: np.ndarray) -> None:
-        """``E_L + P_V (V - E_L) + P_V_I (I_e + I_stim) + P_V_exc I_exc - P_V_inh I_inh (+ alpha terms)
-        + P_V_asc1 I_asc1 + P_V_asc2 I_asc2``, in the order of the generated C++ (skipping zero terms)."""
+        """``E_L + P_V (V - E_L) + P_V_I (I_e + I_stim) + P_V_exc I_exc (+ P_V_dexc dI_exc) - P_V_inh I_inh
+        (- P_V_dinh dI_inh) + P_V_asc1 I_asc1 + P_V_asc2 I_asc2`` (N-port: ``+ P_V_k I_k (+ P_V_dk dI_k)`` per
+        port), in the order of the generated C++ (skipping zero terms)."""
         s, act, t1 = self.state, self.active, self._tmp[0]
         el = self.params["v_rest"]
         np.subtract(v, el, out=out)
@@ -242,12 +314,10 @@ class NeuronGroup:
             out += self._drive
         terms = []
         if act["syn"]:
-            terms += [(self.P_V_x["exc"], s["isyn_exc"], 1)]
-            if self.alpha:
-                terms += [(self.P_V_x["d_exc"], s["d_exc"], 1)]
-            terms += [(self.P_V_x["inh"], s["isyn_inh"], -1)]
-            if self.alpha:
-                terms += [(self.P_V_x["d_inh"], s["d_inh"], -1)]
+            for receptor, name in zip(self.receptors, self.syn_names):
+                terms += [(self.P_V_x[receptor.key], s[name], receptor.sign)]
+                if self.alpha:
+                    terms += [(self.P_V_x["d_" + receptor.key], s["d_" + receptor.key], receptor.sign)]
         terms += [(self.P_V_x[k], s["i_" + k], 1) for k in ("asc1", "asc2") if act[k]]
         for factor, value, sign in terms:
             np.multiply(factor, value, out=t1)
@@ -262,16 +332,17 @@ class NeuronGroup:
         a_v, b_v = np.asarray(p["a_theta_v"]), rates["theta_v"]
         self.P_tv = {"V": _compact(a_v * coupling(a_m, b_v, h), self.n),
                      "I": _compact(a_v * elementwise(chain3, 0.0, a_m, b_v, h=h) / cm, self.n)}
-        for key in ("exc", "inh", "asc1", "asc2"):
+        for key in self.keys + ("asc1", "asc2"):
             self.P_tv[key] = _compact(a_v * elementwise(chain3, rates[key], a_m, b_v, h=h) / cm, self.n)
         if self.alpha:
-            for key in ("exc", "inh"):
+            for key in self.keys:
                 self.P_tv["d_" + key] = _compact(
                     a_v * elementwise(chain4, rates[key], rates[key], a_m, b_v, h=h) / cm, self.n)
 
     def _propagate_theta_v_current(self, v: np.ndarray, out: np.ndarray) -> None:
         """``P_tv theta_v + P_tv_V (V - E_L) + P_tv_I (I_e + I_stim) + P_tv_exc I_exc - P_tv_inh I_inh
-        (+ alpha terms) + P_tv_asc1 I_asc1 + P_tv_asc2 I_asc2``, in the order of the generated C++."""
+        (+ the alpha derivative terms, after all currents) + P_tv_asc1 I_asc1 + P_tv_asc2 I_asc2`` (N-port:
+        ``+ P_tv_k I_k`` per port), in the order of the generated C++."""
         s, t1, P = self.state, self._tmp[0], self.P_tv
         np.multiply(self.decay["theta_v"], s["theta_v"], out=out)
         if np.all(self.params["a_theta_v"] == 0):      # NESTML: theta_v *= P_tv
@@ -281,9 +352,9 @@ class NeuronGroup:
         out += t1
         np.multiply(P["I"], self._i_total, out=t1)
         out += t1
-        keys = [("exc", "isyn_exc", 1), ("inh", "isyn_inh", -1)]
+        keys = [(r.key, name, r.sign) for r, name in zip(self.receptors, self.syn_names)]
         if self.alpha:
-            keys += [("d_exc", "d_exc", 1), ("d_inh", "d_inh", -1)]
+            keys += [("d_" + r.key, "d_" + r.key, r.sign) for r in self.receptors]
         for key, name, sign in keys + [("asc1", "i_asc1", 1), ("asc2", "i_asc2", 1)]:
             np.multiply(P[key], s[name], out=t1)
             if sign > 0:
@@ -302,10 +373,27 @@ class NeuronGroup:
         if self.active["refr"]:
             self.counter[idx] = _at(self.refr_steps, idx)
 
-    def receive(self, exc: np.ndarray, inh: np.ndarray) -> None:
-        """Phase 4: add the summed weights arriving in this step (nA or uS, inhibition as magnitudes)."""
+    def port_channel(self, receptor, weights: np.ndarray) -> np.ndarray:
+        """Receptor channel (0-based) of connections with ``weights`` on ``receptor`` (``'synK'`` or K) of
+        this N-port group; ValueError for another name or, for conductances, a negative weight."""
+        names = [r.name for r in self.receptors]
+        if isinstance(receptor, (int, np.integer)) and not isinstance(receptor, bool) and 1 <= receptor <= len(names):
+            port = int(receptor)
+        elif receptor in names:
+            port = names.index(receptor) + 1
+        else:
+            raise ValueError(f"receptor {receptor!r} is not a port of this {len(names)}-port population; give one of "
+                             f"{', '.join(names)} (or its number 1 ... {len(names)})")
+        if self.kind == CONDUCTANCE and np.any(weights < 0):
+            raise ValueError(f"conductance weights must be >= 0 (receptor {names[port - 1]}); a port's reversal "
+                             "potential e_rev_k makes it inhibitory")
+        return np.full(len(weights), port - 1, np.int64)
+
+    def receive(self, *totals: np.ndarray) -> None:
+        """Phase 4: add the summed weights arriving in this step, one array per receptor (nA or uS;
+        excitatory/inhibitory types: inhibition as magnitudes)."""
         s = self.state
-        for key, name, total in (("exc", self.syn_names[0], exc), ("inh", self.syn_names[1], inh)):
+        for key, name, total in zip(self.keys, self.syn_names, totals):
             if self.alpha:       # the derivative state jumps by w e / tau_syn: the PSC peaks at w
                 np.multiply(total, self.unit[key], out=self._tmp[0])
                 s["d_" + key] += self._tmp[0]

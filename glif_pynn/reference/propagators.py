@@ -9,7 +9,7 @@ alpha PSC derivative -> PSC -> V) and four rates (alpha derivative -> PSC -> V -
 
 :func:`coupling` and :func:`coupling2` are vectorised; :func:`chain3` and :func:`chain4`
 are scalar functions written statement for statement as the NESTML functions of the same
-name (``nestml_models/glif_psc_*.nestml``) and applied element-wise by
+name (``nestml_models/glif_neuron.nestml.jinja``) and applied element-wise by
 :func:`elementwise`: they run once per parameter set, not per step.
 """
 from __future__ import annotations

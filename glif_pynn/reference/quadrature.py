@@ -7,12 +7,9 @@ forms; see :class:`Quadrature`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from glif_pynn.reference.neurons import NeuronGroup
 
 GAUSS_NODES = 4
 PANEL_RATE_STEP = 0.75     # largest (rate x panel length) in a panel: error on V below 1e-8 mV per step
@@ -25,27 +22,42 @@ def compact(value, n: int):
     return np.array(array[0]) if n and np.all(array == array[0]) else np.array(array)
 
 
+class StepGroup(Protocol):
+    """What :class:`Quadrature` reads from its neuron group (a
+    :class:`glif_pynn.reference.neurons.NeuronGroup`), spelled out here so that this module
+    depends on nothing of the engine and ``neurons`` alone imports ``quadrature``."""
+
+    n: int
+    dt: float
+    alpha: bool
+    params: dict
+    state: dict
+    active: dict
+    _drive: np.ndarray
+
 
 class Quadrature:
     """V over one step for the conductance flavours, by Gauss-Legendre panels.
 
     ``V(H) = V0 exp(-Phi(H)) + integral_0^H exp(Phi(s) - Phi(H)) A(s) / C ds`` with
     ``Phi(s) = integral_0^s (g_L + g_exc + g_inh) / C`` and ``A = I_e + I_stim + g_L E_L +
-    g_exc E_rev_E + g_inh E_rev_I + I_asc1 + I_asc2``, all exact closed forms over the panel.
+    g_exc E_rev_E + g_inh E_rev_I + I_asc1 + I_asc2`` (N-port types: a ``g_k``, ``g_k E_rev_k``
+    pair per port), all exact closed forms over the panel.
     The nodes are the rows of (nodes x neurons) arrays; a panel costs two exponentials per
     node and neuron. With theta_v on, ``theta_v(H) = exp(-b H) theta_v0 + a integral_0^H
     exp(-b (H - s)) (V(s) - E_L) ds`` by the same nodes, V at each node from a sub-panel
     ``[0, s_k]`` (five panels' work per panel).
     """
 
-    def __init__(self, group: "NeuronGroup", rates: dict) -> None:
+    def __init__(self, group: StepGroup, rates: dict) -> None:
         self.group = group
         p, n = group.params, group.n
-        self.rates = {k: np.asarray(rates[k]) for k in ("exc", "inh", "asc1", "asc2")}
+        self.keys = group.keys           # the receptor ports: "exc", "inh" or "1" ... "N"
+        self.rates = {k: np.asarray(rates[k]) for k in self.keys + ("asc1", "asc2")}
         self.cm = p["cm"]
         self.g_l = compact(np.asarray(p["cm"]) / np.asarray(p["tau_m"]), n)
         self.base_leak = compact(np.asarray(self.g_l) * np.asarray(p["v_rest"]), n)
-        self.e_rev = {"exc": p["e_rev_E"], "inh": p["e_rev_I"]}
+        self.e_rev = {r.key: p[r.e_rev] for r in group.receptors}
         self.min_cm = float(np.min(p["cm"]))
         self.theta_v = (np.asarray(p["a_theta_v"]), np.asarray(rates["theta_v"]))
         self.max_static_rate = float(max(np.max(np.asarray(self.g_l) / np.asarray(p["cm"])),
@@ -53,6 +65,7 @@ class Quadrature:
         self._panels: dict[float, dict] = {}
         self._grid = [np.empty((GAUSS_NODES, n)) for _ in range(3)]
         self._buf = [np.empty(n) for _ in range(7)]
+        self._port_buf = [np.empty(n) for _ in range(2 * len(self.keys))]   # g E_rev and dg E_rev per port
         self._v_buf = [np.empty(n) for _ in range(3)]
 
     def _factors(self, big_h: float) -> dict:
@@ -65,7 +78,7 @@ class Quadrature:
             for key, rate in self.rates.items():
                 e = np.exp(-s * rate)                                     # (nodes + 1) x (1 or n)
                 f["E_" + key] = e
-                if key in ("exc", "inh"):
+                if key in self.keys:
                     tau = 1.0 / rate
                     f["c1_" + key] = tau * -np.expm1(-s * rate)           # int_0^s exp(-u / tau) du
                     f["c2_" + key] = tau * f["c1_" + key] - tau * s * e   # int_0^s u exp(-u / tau) du
@@ -78,9 +91,9 @@ class Quadrature:
 
     def _panel_count(self) -> int:
         s, g = self.group.state, self.group
-        top = float(np.max(s["gsyn_exc"]) + np.max(s["gsyn_inh"]))
+        top = float(sum(np.max(s[name]) for name in g.syn_names))
         if g.alpha:     # g(s) <= g0 + s dg0 for an alpha conductance
-            top += g.dt * float(np.max(s["d_exc"]) + np.max(s["d_inh"]))
+            top += g.dt * float(sum(np.max(s[name]) for name in g.d_names))
         rate = top / self.min_cm + self.max_static_rate
         return max(1, int(math.ceil(rate * g.dt / PANEL_RATE_STEP)))
 
@@ -91,9 +104,9 @@ class Quadrature:
         g, s = self.group, self.group.state
         panels = self._panel_count()
         f = self._factors(g.dt / panels)
-        cur = {"exc": s["gsyn_exc"], "inh": s["gsyn_inh"], "asc1": s["i_asc1"], "asc2": s["i_asc2"]}
+        cur = {**{key: s[name] for key, name in zip(self.keys, g.syn_names)}, "asc1": s["i_asc1"], "asc2": s["i_asc2"]}
         if g.alpha:
-            cur["d_exc"], cur["d_inh"] = s["d_exc"], s["d_inh"]
+            cur.update({"d_" + key: s[name] for key, name in zip(self.keys, g.d_names)})
         if panels > 1:      # local copies, advanced panel by panel
             cur = {k: v.copy() for k, v in cur.items()}
         np.copyto(out, v0)
@@ -128,10 +141,11 @@ class Quadrature:
         phi_end, acc = b[5], b[6]
         # A(s) at the nodes: base + I_asc terms + g(s) E_rev, with g(s) = g0 E (+ dg0 s E)
         terms = [(cur["asc1"], "E_asc1"), (cur["asc2"], "E_asc2")]
-        for i, key in enumerate(("exc", "inh")):
-            terms.append((np.multiply(cur[key], self.e_rev[key], out=b[1 + i]), "E_" + key))
+        for i, key in enumerate(self.keys):
+            terms.append((np.multiply(cur[key], self.e_rev[key], out=self._port_buf[2 * i]), "E_" + key))
             if g.alpha:
-                terms.append((np.multiply(cur["d_" + key], self.e_rev[key], out=b[3 + i]), "sE_" + key))
+                terms.append((np.multiply(cur["d_" + key], self.e_rev[key], out=self._port_buf[2 * i + 1]),
+                              "sE_" + key))
         amp[...] = base
         for value, name in terms:
             np.multiply(f[name][0], value, out=tmp)
@@ -154,7 +168,7 @@ class Quadrature:
     def _phi(self, f: dict, cur: dict, row: int, out: np.ndarray, tmp: np.ndarray) -> None:
         """``C Phi``: ``g_L s + g_exc c1 + g_inh c1 (+ dg c2 for alpha)`` at the nodes (row 0) or the end (1)."""
         out[...] = f["gs"][row]
-        for key in ("exc", "inh"):
+        for key in self.keys:
             names = (("c1_", key), ("c2_", "d_" + key)) if self.group.alpha else (("c1_", key),)
             for prefix, state in names:
                 np.multiply(f[prefix + key][row], cur[state], out=tmp)
@@ -162,7 +176,7 @@ class Quadrature:
 
     def _advance_panel(self, f: dict, cur: dict) -> None:
         """Exact propagation of the local conductances and currents over one panel."""
-        for key in ("exc", "inh"):
+        for key in self.keys:
             e = f["E_" + key][1]
             if self.group.alpha:          # g = (g + H dg) exp(-H / tau); dg = dg exp(-H / tau)
                 cur[key] += cur["d_" + key] * f["H"]

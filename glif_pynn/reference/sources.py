@@ -260,24 +260,72 @@ class NoisyCurrentSource(CurrentSource):
         return True
 
 
+class WaveformSource(CurrentSource):
+    """Sampled currents (nA), one value per step: ``values[n, channel[i]]`` drives target ``i`` in step ``n``.
+
+    For injecting recorded stimuli, sampled at the network's time step, into many neurons at once
+    (``glif_pynn.fit`` runs one recording per candidate parameter set). After the last sample the
+    current is 0.
+
+    Parameters
+    ----------
+    values : array (steps,) or (steps, channels)
+        Current in nA; sample ``n`` is the current of step ``n``, ``(n dt, (n + 1) dt]``.
+    channel : int array (targets,), optional
+        The column of ``values`` that each target receives. Default: column ``i`` for target ``i``
+        (one target per column), or the one column for every target.
+    """
+
+    def __init__(self, values, channel=None) -> None:
+        super().__init__()
+        values = np.asarray(values, dtype=float)
+        self.values = values[:, None] if values.ndim == 1 else values
+        if self.values.ndim != 2 or not np.all(np.isfinite(self.values)):
+            raise ValueError("WaveformSource needs a finite (steps,) or (steps, channels) array of currents in nA")
+        self.channel = None if channel is None else np.asarray(channel, np.int64)
+        if self.channel is not None and len(self.channel) and (self.channel.min() < 0 or
+                                                               self.channel.max() >= self.values.shape[1]):
+            raise ValueError(f"WaveformSource channel out of range: {self.values.shape[1]} columns")
+
+    def bind(self, dt, n_targets):
+        super().bind(dt, n_targets)
+        columns = self.values.shape[1]
+        if self.channel is None:
+            if columns not in (1, n_targets):
+                raise ValueError(f"WaveformSource has {columns} columns for {n_targets} targets: give channel")
+            self.channel = np.zeros(n_targets, np.int64) if columns == 1 else np.arange(n_targets)
+        elif len(self.channel) != n_targets:
+            raise ValueError(f"WaveformSource channel has {len(self.channel)} entries for {n_targets} targets")
+        self._zero = np.zeros(n_targets)
+
+    def update(self, step, rng):
+        if 0 <= step < len(self.values) and step >= self.first_step:
+            self.current = self.values[step].take(self.channel)
+            return True
+        changed = self.current is not self._zero
+        self.current = self._zero
+        return changed
+
+
 class Synapses:
     """All connections of a network as one CSR table over presynaptic nodes.
 
     Row ``i`` holds the synapses of node ``i``; per synapse an int32 code
-    ``D * 2N + channel * N + post`` (``D`` the delay in steps, channel 1 = inhibitory;
-    int64 when that overflows) and a float64 weight magnitude: 12 bytes per synapse.
-    Delivery adds ``base * 2N`` to the codes, wraps them once into the ring buffer and
-    scatters the weights with one ``np.add.at``.
+    ``D * C N + channel * N + post`` (``D`` the delay in steps, ``C`` channels per neuron:
+    the receptors, channel 1 = inhibitory for the excitatory/inhibitory types; int64 when that
+    overflows) and a float64 weight: 12 bytes per synapse. Delivery adds ``base * C N`` to
+    the codes, wraps them once into the ring buffer and scatters the weights with one ``np.add.at``.
     """
 
-    def __init__(self, parts: list, n_nodes: int, n_neurons: int) -> None:
-        pre, post, w, d, inh = (np.concatenate(x) for x in zip(*parts))
-        self.n_nodes, self.n_neurons, self.width = n_nodes, n_neurons, 2 * n_neurons
+    def __init__(self, parts: list, n_nodes: int, n_neurons: int, channels: int = 2) -> None:
+        pre, post, w, d, channel = (np.concatenate(x) for x in zip(*parts))
+        self.n_nodes, self.n_neurons, self.channels = n_nodes, n_neurons, channels
+        self.width = channels * n_neurons
         self.max_delay = int(d.max()) if len(d) else 1
         self.delays = np.unique(d)
         self.wrap = (self.max_delay + 1) * self.width
         code_type = np.int32 if 2 * self.wrap < np.iinfo(np.int32).max else np.int64
-        codes = (d * self.width + inh * n_neurons + post).astype(code_type)
+        codes = (d * self.width + channel * n_neurons + post).astype(code_type)
         order = np.lexsort((codes, pre))               # by presynaptic node, then slot and target
         self.codes, self.weights = codes[order], np.ascontiguousarray(w[order])
         self.indptr = np.zeros(n_nodes + 1, np.int64)
@@ -292,8 +340,8 @@ class Synapses:
         return (self.codes % self.width) % self.n_neurons
 
     def decompile(self) -> tuple:
-        """(pre, post, weight, delay, inhibitory) arrays, as :meth:`Network.connect` stores them."""
+        """(pre, post, weight, delay, channel) arrays, as :meth:`Network.connect` stores them."""
         pre = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
         target = self.codes % self.width
-        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target >= self.n_neurons
+        return pre, target % self.n_neurons, self.weights, self.codes // self.width, target // self.n_neurons
 

@@ -1,0 +1,203 @@
+"""Escape noise: what it costs per neuron-update on both backends, and the irregular-firing study.
+
+Speed (``glif-pynn bench noise``, and part of ``glif-pynn compare``): isolated GLIF4 cells
+driven by their own ``I_e`` (uniform in 250-350 pA, so that they fire at different times), 1 thread, each measurement in a
+fresh process, every kind once per round, rounds interleaved, medians reported:
+
+* NEST, the hard-threshold build: the NESTML models as they were before escape noise
+  existed (:func:`hard_threshold_sources` removes the escape-noise branch from today's
+  rendered 2-port models; the result is built and cached like the real module). Against it, today's
+  module with ``delta_u = 0`` shows what the deterministic path costs;
+* NEST, today's module, ``delta_u = 0`` and escape noise on (``delta_u = 2`` mV,
+  ``lambda0 = 20`` Hz);
+* the numpy reference, ``delta_u = 0`` and escape noise on.
+
+The irregular-firing study is ``examples/irregular_firing.py``, run on both backends.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from comparisons.performance import GLIF4, _interleaved
+
+ROOT = Path(__file__).resolve().parent.parent
+NOISE_NEST = {"Delta_V": 1.0, "lambda_0": 1000.0}
+NOISE_PYNN = {"delta_u": 1.0, "lambda0": 1000.0}
+
+
+def drives(n: int):
+    """Each cell's constant current (nA): uniform in 0.25-0.35 nA, the same cells on both backends."""
+    import numpy as np
+    return np.random.default_rng(2).uniform(0.25, 0.35, n)
+
+KINDS = ("NEST, hard-threshold build", "NEST, delta_u = 0", "NEST, escape noise on",
+         "reference, delta_u = 0", "reference, escape noise on")
+
+#: The escape-noise branch of the current flavours (update block) and of the conductance flavours,
+#: and the hard-threshold test each replaces (the models before escape noise).
+_CURRENT_BRANCH = re.compile(
+    r"( +)fire boolean = false\n\1if not is_refractory:\n\1    if escape_noise_on:\n(?:\1        .*\n)+?"
+    r"\1    else:\n\1        fire = V_m > V_th \+ theta_s \+ theta_v\n\1if fire:\n")
+_CONDUCTANCE_BRANCH = re.compile(
+    r"( +)fire boolean = V_m > V_th \+ theta_s \+ theta_v\n\1if escape_noise_on:\n(?:\1    .*\n)+?\1if fire:\n")
+
+
+def hard_threshold_sources(target: Path) -> Path:
+    """Write today's NESTML models with the escape-noise branch replaced by the hard threshold.
+
+    Raises
+    ------
+    RuntimeError
+        When a model does not contain the branch exactly once (the models changed shape).
+    """
+    from glif_pynn import model_sources
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in model_sources.render_all(model_sources.model_specs(())).items():   # the 2-port models
+        text, current = _CURRENT_BRANCH.subn(r"\1if not is_refractory and V_m > V_th + theta_s + theta_v:\n", text)
+        text, conductance = _CONDUCTANCE_BRANCH.subn(r"\1if V_m > V_th + theta_s + theta_v:\n", text)
+        if current + conductance != 1:
+            raise RuntimeError(f"{name}: the escape-noise branch was found {current + conductance} times, "
+                               f"expected once; update comparisons/escape_noise.py to the models' new shape")
+        (target / name).write_text(text)
+    return target
+
+
+def hard_threshold_module() -> str:
+    """The hard-threshold module, built once and cached; its path without ``.so`` (for nest.Install)."""
+    from glif_pynn.build import ensure_module
+    with tempfile.TemporaryDirectory() as scratch:
+        library = ensure_module(model_dir=hard_threshold_sources(Path(scratch) / "nestml_models"))
+    return str(library.with_suffix(""))
+
+
+def measure_nest(n: int, module: Optional[str], noise: bool, t_sim: float) -> dict:
+    """One process: ns per neuron-update of ``n`` glif_psc_exp_neuron cells (``module``: a module path, or
+    None for the package's own module)."""
+    import nest
+
+    import glif_pynn.nest as glif_nest
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.set(resolution=0.1, local_num_threads=1, rng_seed=1)
+    if module is None:
+        glif_nest.install()
+    else:
+        nest.Install(module)
+    params = dict(GLIF4, **(NOISE_NEST if noise else {}))
+    cells = nest.Create("glif_psc_exp_neuron", n, params=params)
+    cells.I_e = drives(n) * 1e3
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(cells, recorder)
+    nest.Simulate(5.0)
+    start = time.perf_counter()
+    nest.Simulate(t_sim)
+    elapsed = time.perf_counter() - start
+    return {"ns_per_update": elapsed / (n * t_sim / 0.1) * 1e9, "rate_hz": recorder.n_events / n / (t_sim / 1e3 + 0.005)}
+
+
+def measure_reference(n: int, noise: bool, t_sim: float) -> dict:
+    """One process: ns per neuron-update of ``n`` isolated cells of the numpy engine (same cells as NEST's)."""
+    from glif_pynn.reference.engine import Network
+    params = dict(i_offset=drives(n), tau_refrac=4.0, **(NOISE_PYNN if noise else {}))
+    network = Network(dt=0.1, seed=1)
+    population = network.create("curr_exp", n, **params)
+    network.record(population, ("spikes",))
+    network.run(5.0)
+    start = time.perf_counter()
+    network.run(5.0 + t_sim)          # absolute time
+    elapsed = time.perf_counter() - start
+    spikes = network.get_recording(population)["spikes"][0].size
+    return {"ns_per_update": elapsed / (n * t_sim / 0.1) * 1e9, "rate_hz": spikes / n / (t_sim / 1e3 + 0.005)}
+
+
+def bench(sizes=(1e4, 1e5), repeats: int = 5, progress: Optional[Callable[[str], None]] = None) -> dict:
+    """Interleaved rounds of every kind; medians and the ratios that answer the two questions."""
+    say = progress or (lambda line: None)
+    say("building (or finding in the cache) the hard-threshold module, for the baseline")
+    baseline = hard_threshold_module()
+    rows = []
+    for n in (int(s) for s in sizes):
+        t_sim = min(2000.0, max(50.0, 3e7 / n * 0.1))
+        calls = {"NEST, hard-threshold build": ("comparisons.escape_noise.measure_nest", (n, baseline, False, t_sim)),
+                 "NEST, delta_u = 0": ("comparisons.escape_noise.measure_nest", (n, None, False, t_sim)),
+                 "NEST, escape noise on": ("comparisons.escape_noise.measure_nest", (n, None, True, t_sim)),
+                 "reference, delta_u = 0": ("comparisons.escape_noise.measure_reference", (n, False, t_sim / 4)),
+                 "reference, escape noise on": ("comparisons.escape_noise.measure_reference", (n, True, t_sim / 4))}
+        samples = _interleaved(calls, repeats)
+        for kind, runs in samples.items():
+            rows.append({"kind": kind, "neurons": n,
+                         "ns_per_update": statistics.median(r["ns_per_update"] for r in runs),
+                         "rate_hz": statistics.median(r["rate_hz"] for r in runs),
+                         "samples_ns": [r["ns_per_update"] for r in runs]})
+            say(f"N={n}: {kind}: {rows[-1]['ns_per_update']:.1f} ns per update "
+                f"(runs {', '.join(f'{x:.1f}' for x in rows[-1]['samples_ns'])}), {rows[-1]['rate_hz']:.1f} Hz")
+    return {"rows": rows, "ratios": ratios(rows), "repeats": repeats}
+
+
+def ratios(rows: list[dict]) -> list[dict]:
+    """Per size: deterministic path / hard-threshold build (NEST), and noise on / off (both backends)."""
+    def ns(kind, n):
+        return next(r["ns_per_update"] for r in rows if r["kind"] == kind and r["neurons"] == n)
+    out = []
+    for n in sorted({r["neurons"] for r in rows}):
+        out.append({"neurons": n,
+                    "nest_deterministic_vs_hard_threshold": ns("NEST, delta_u = 0", n) / ns("NEST, hard-threshold build", n),
+                    "nest_noise_on_vs_off": ns("NEST, escape noise on", n) / ns("NEST, delta_u = 0", n),
+                    "reference_noise_on_vs_off": ns("reference, escape noise on", n) / ns("reference, delta_u = 0", n)})
+    return out
+
+
+def figure_name(backend: str) -> str:
+    """The example's figure in the report: ``irregular_firing.png`` for pyNN.nest (the gallery's figure)."""
+    return "irregular_firing.png" if backend == "nest" else f"irregular_firing_{backend}.png"
+
+
+def markdown(result: dict) -> str:
+    from comparisons.tables import markdown_table as _table
+    lines = ["## Escape noise (stochastic spiking)", "",
+             "Irregular firing (`examples/irregular_firing.py`): ISI CV against delta_u under constant and "
+             "fluctuating input, and ISI histograms, on both backends.", ""]
+    for backend in ("nest", "reference"):
+        if backend in result.get("figures", {}):
+            lines += [f"![irregular firing, {backend}]({figure_name(backend)})", "",
+                      _table(result["figures"][backend], [("drive", "input", "s"), ("delta_u", "delta_u (mV)", "g"),
+                                                         ("rate", "rate (Hz)", ".1f"), ("cv", "ISI CV", ".3f")]), ""]
+    if "bench" in result:
+        bench_result = result["bench"]
+        lines += [f"Cost per neuron-update (isolated GLIF4 cells with I_e, 1 thread, medians of "
+                  f"{bench_result['repeats']} interleaved rounds of fresh processes):", "",
+                  _table(bench_result["rows"], [("kind", "kind", "s"), ("neurons", "N", "d"),
+                                                ("ns_per_update", "ns / update", ".1f"), ("rate_hz", "rate (Hz)", ".1f")]),
+                  "", _table(bench_result["ratios"], [
+                      ("neurons", "N", "d"),
+                      ("nest_deterministic_vs_hard_threshold", "NEST delta_u = 0 / hard-threshold build", ".3f"),
+                      ("nest_noise_on_vs_off", "NEST noise on / off (target <= 1.3)", ".3f"),
+                      ("reference_noise_on_vs_off", "reference noise on / off (target <= 1.3)", ".3f")]), ""]
+    return "\n".join(lines)
+
+
+def run(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None) -> dict:
+    """The irregular-firing example on both backends (figures into ``out``) and the cost benchmark."""
+    say = progress or (lambda line: None)
+    sys.path.insert(0, str(ROOT / "examples"))
+    import irregular_firing
+    figures = {}
+    for backend in ("nest", "reference"):
+        say(f"irregular firing on {backend}")
+        result = irregular_firing.main(["--backend", backend, "--output", str(out / figure_name(backend))]
+                                       + (["--duration", "1000"] if quick else []))
+        figures[backend] = [{"drive": drive, "delta_u": row["delta_u"], "rate": row["rate"], "cv": row["cv"]}
+                            for drive in ("constant", "fluctuating") for row in result[drive]["rows"]]
+    return {"figures": figures, "bench": bench(sizes=(1e4,) if quick else (1e4, 1e5), repeats=1 if quick else 5,
+                                               progress=say)}
+
+
+if __name__ == "__main__":
+    print(markdown({"bench": bench(sizes=(1e4,), repeats=1, progress=print)}))

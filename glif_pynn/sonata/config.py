@@ -1,0 +1,149 @@
+"""SONATA configuration files: the simulation config and the circuit config it names.
+
+BMTK writes a ``simulation_config.json`` (``run``, ``inputs``, ``output``, ``reports``, and
+``"network": "<circuit_config.json>"``) and a ``circuit_config.json`` (``networks``,
+``components``); either may hold everything. Strings may use the ``manifest`` variables
+(``$BASE_DIR``, ``${NETWORK_DIR}``) and the built-ins ``${configdir}`` (the directory of the file
+being read) and ``${workingdir}`` (the current directory), as BMTK resolves them. Relative paths
+are taken relative to the file's directory. pyNN's ``pyNN.serialization.sonata.load_config``
+substitutes the manifest but knows neither built-in nor the ``"network"`` link, so it cannot read
+BMTK's files; this module does that part and hands the resolved dictionaries on.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any, Mapping, Union
+
+ConfigLike = Union[str, Path, Mapping[str, Any]]
+
+
+class SonataError(ValueError):
+    """A SONATA network or config that glif-pynn cannot run; the message names the file and the fix."""
+
+
+@dataclass
+class SonataConfig:
+    """A resolved simulation config (every path absolute, every variable substituted)."""
+
+    path: Path
+    networks: dict
+    components: dict
+    run: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
+    output: dict = field(default_factory=dict)
+    reports: dict = field(default_factory=dict)
+    node_sets: dict = field(default_factory=dict)
+    target_simulator: str = ""
+
+    @property
+    def dt(self) -> float:
+        return float(self.run.get("dt", 0.1))
+
+    @property
+    def tstop(self) -> float:
+        if "tstop" in self.run:
+            return float(self.run["tstop"])
+        if "duration" in self.run:
+            return float(self.run.get("tstart", 0.0)) + float(self.run["duration"])
+        raise SonataError(f"{self.path}: the run section has neither 'tstop' nor 'duration'")
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object from ``path``; SonataError naming the file when it is missing or invalid."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise SonataError(f"SONATA file not found: {path}") from None
+    except json.JSONDecodeError as err:
+        raise SonataError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise SonataError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _resolve(data: dict, path: Path) -> dict:
+    """``data`` with manifest and built-in variables substituted and relative paths made absolute."""
+    variables = {"configdir": str(path.parent), "workingdir": os.getcwd()}
+    manifest = {key.lstrip("$"): str(value) for key, value in (data.get("manifest") or {}).items()}
+    for _ in range(len(manifest) + 1):          # manifest entries may refer to each other
+        changed = False
+        for key, value in manifest.items():
+            new = _substitute(value, {**variables, **manifest}, path, f"manifest {key}")
+            changed |= new != value
+            manifest[key] = new
+        if not changed:
+            break
+    variables.update(manifest)
+
+    def walk(obj, where):
+        if isinstance(obj, dict):
+            return {k: walk(v, f"{where}.{k}" if where else k) for k, v in obj.items() if k != "manifest"}
+        if isinstance(obj, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        if isinstance(obj, str) and "$" in obj:
+            return _substitute(obj, variables, path, where)
+        return obj
+
+    return walk(data, "")
+
+
+def _substitute(text: str, variables: Mapping[str, str], path: Path, where: str) -> str:
+    try:
+        return Template(text).substitute(variables)
+    except KeyError as err:
+        raise SonataError(f"{path}: {where} = {text!r} uses the undefined variable ${err.args[0]}; define it in "
+                          "the manifest") from None
+    except ValueError as err:
+        raise SonataError(f"{path}: {where} = {text!r}: {err}") from None
+
+
+def _absolute(value: str, base: Path) -> str:
+    candidate = Path(value)
+    return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+
+
+def read_config(config: ConfigLike) -> SonataConfig:
+    """The simulation config at ``config`` (a path, or an already resolved :class:`SonataConfig`),
+    merged with the circuit config it names under ``"network"``.
+
+    Raises
+    ------
+    SonataError
+        For a missing or invalid file, an undefined variable, or a config without networks.
+    """
+    if isinstance(config, SonataConfig):
+        return config
+    path = Path(config).resolve()
+    data = _resolve(read_json(path), path)
+    network = data.get("network")
+    if network is not None:
+        circuit_path = Path(_absolute(network, path.parent))
+        circuit = _resolve(read_json(circuit_path), circuit_path)
+        for key in ("networks", "components"):
+            data.setdefault(key, circuit.get(key, {}))
+        base = circuit_path.parent
+    else:
+        base = path.parent
+    if not data.get("networks", {}).get("nodes"):
+        raise SonataError(f"{path}: no networks.nodes (neither in this file nor in a circuit config named by "
+                          "'network')")
+    networks = {kind: [{key: _absolute(value, base) if key.endswith("_file") else value
+                        for key, value in entry.items()} for entry in data["networks"].get(kind, [])]
+                for kind in ("nodes", "edges")}
+    components = {key: _absolute(value, base) for key, value in (data.get("components") or {}).items()
+                  if isinstance(value, str)}
+    node_sets = dict(data.get("node_sets") or {})
+    if data.get("node_sets_file"):
+        node_sets.update(read_json(Path(_absolute(data["node_sets_file"], path.parent))))
+    inputs = {name: {k: _absolute(v, path.parent) if k == "input_file" else v for k, v in spec.items()}
+              for name, spec in (data.get("inputs") or {}).items()}
+    output = dict(data.get("output") or {})
+    if "output_dir" in output:
+        output["output_dir"] = _absolute(output["output_dir"], path.parent)
+    return SonataConfig(path=path, networks=networks, components=components, run=dict(data.get("run") or {}),
+                        inputs=inputs, output=output, reports=dict(data.get("reports") or {}),
+                        node_sets=node_sets, target_simulator=str(data.get("target_simulator", "")))

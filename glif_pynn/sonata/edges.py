@@ -1,0 +1,138 @@
+"""SONATA edges as per-edge arrays, with BMTK PointNet's conventions.
+
+PointNet (``bmtk/simulator/pointnet/sonata_adaptors.py``) connects each edge with
+``weight = syn_weight * nsyns`` (``nsyns`` 1 when absent), the edge type's (or edge's) ``delay`` in ms,
+and the synapse model's dynamics parameters, among them ``receptor_type``: the NEST receptor port
+(from 1; ``glif_psc`` refuses 0). Weights are NEST's: pA for ``glif_psc`` (of either sign, on any
+port), nS for ``glif_cond`` (>= 0). :mod:`glif_pynn.sonata.network` turns them into PyNN units (nA,
+uS) and receptor types ``synK``.
+
+The edge files are read by pyNN's ``EdgePopulation.from_data`` (source and target ids, edge types,
+``syn_weight``, ``nsyns``, the synapse models' JSON). What it lacks is added here: per-edge ``delay``
+columns, and the split of one edge group into several receptor ports (pyNN refuses an edge group
+whose types have different ``receptor_type`` values, which is what BMTK writes for mixed inputs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from glif_pynn.sonata.config import SonataConfig, SonataError
+
+_STATIC = ("static_synapse", "nest:static_synapse")
+
+
+@dataclass
+class EdgeTable:
+    """The edges of one SONATA edge population, one entry per edge (NEST units)."""
+
+    name: str
+    source: str              # node population of the sources
+    target: str              # node population of the targets
+    source_ids: np.ndarray
+    target_ids: np.ndarray
+    type_ids: np.ndarray
+    weight: np.ndarray       # syn_weight * nsyns: pA (glif_psc) or nS (glif_cond)
+    delay: np.ndarray        # ms
+    port: np.ndarray         # NEST receptor type, from 1
+
+
+def read_edges(config: SonataConfig) -> list[EdgeTable]:
+    """Every edge population of the circuit.
+
+    Raises
+    ------
+    SonataError
+        For a missing file, an edge type missing from its types file, an edge type without
+        ``syn_weight``, ``delay`` or ``receptor_type``, a ``weight_function`` or a synapse model other
+        than ``static_synapse``.
+    """
+    import h5py
+    from pyNN.serialization.sonata import EdgePopulation, read_types_file
+
+    tables = []
+    for entry in config.networks.get("edges", []):
+        for key in ("edges_file", "edge_types_file"):
+            if key not in entry:
+                raise SonataError(f"{config.path}: an entry of networks.edges lacks {key!r}")
+        try:
+            types = read_types_file(entry["edge_types_file"], "edge")
+        except FileNotFoundError:
+            raise SonataError(f"edge types file not found: {entry['edge_types_file']}") from None
+        try:
+            handle = h5py.File(entry["edges_file"], "r")
+        except (FileNotFoundError, OSError) as err:
+            raise SonataError(f"edges file not found or unreadable: {entry['edges_file']} ({err})") from None
+        with handle:
+            if "edges" not in handle:
+                raise SonataError(f"{entry['edges_file']}: no /edges group; not a SONATA edges file")
+            for name, group in handle["edges"].items():
+                where = f"{entry['edges_file']}, edge population {name!r}"
+                missing = sorted({int(t) for t in np.unique(group["edge_type_id"][()])} - set(types))
+                if missing:
+                    raise SonataError(f"{where}: edge types {missing} are not in {entry['edge_types_file']}")
+                try:
+                    population = EdgePopulation.from_data(name, group, types, {"components": config.components})
+                except FileNotFoundError as err:
+                    raise SonataError(f"{where}: synapse model file not found: {err.filename}") from None
+                except KeyError as err:
+                    raise SonataError(f"{where}: missing {err} (SONATA: source_node_id/target_node_id with a "
+                                      "node_population attribute; components.synaptic_models_dir for dynamics_params)"
+                                      ) from None
+                tables.append(_table(population, group, where))
+    return tables
+
+
+def _table(population, h5_group, where: str) -> EdgeTable:
+    parts = []
+    for group in population.edge_groups:
+        params, types = group.parameters, np.asarray(group.edge_types_array, np.int64)
+        gwhere = f"{where}, edge group {group.id}"
+        for key in ("weight_function",):
+            value = params.get(key)
+            if isinstance(value, dict) and any(v not in (None, "", "NULL", "NONE") for v in value.values()):
+                raise SonataError(f"{gwhere}: weight_function {sorted(set(value.values()))} is not supported "
+                                  "(a Python function of BMTK's); give syn_weight per edge instead")
+        templates = set(_values(params.get("model_template", {}), types, "model_template", gwhere, default="static_synapse"))
+        if templates - set(_STATIC):
+            raise SonataError(f"{gwhere}: synapse model {sorted(templates - set(_STATIC))} is not supported "
+                              "(static_synapse only)")
+        delay = params.get("delay")
+        columns = h5_group[str(group.id)]
+        if "delay" in columns:       # per-edge delays, which pyNN's reader does not pick up
+            index = h5_group["edge_group_index"][()][h5_group["edge_group_id"][()] == group.id]
+            delay = np.asarray(columns["delay"][()])[index]
+        weight = _values(params.get("syn_weight"), types, "syn_weight", gwhere) * \
+            _values(params.get("nsyns", 1), types, "nsyns", gwhere, default=1)
+        parts.append((np.asarray(group.source_ids, np.int64), np.asarray(group.target_ids, np.int64), types, weight,
+                      _values(delay, types, "delay", gwhere),
+                      _values(params.get("receptor_type"), types, "receptor_type", gwhere)))
+    src, trg, types, weight, delay, port = (np.concatenate(x) for x in zip(*parts)) if parts else [np.zeros(0)] * 6
+    if len(port) and (np.any(port != np.round(port)) or np.any(port < 1)):
+        raise SonataError(f"{where}: receptor_type must be a NEST receptor port 1, 2, ...; got "
+                          f"{sorted(set(port.tolist()))}")
+    return EdgeTable(population.name, population.source_node_population, population.target_node_population,
+                     src, trg, types.astype(np.int64), weight.astype(float), delay.astype(float), port.astype(np.int64))
+
+
+def _values(value, types: np.ndarray, name: str, where: str, default=None) -> np.ndarray:
+    """Per-edge values from a per-type dict, a per-edge array or a scalar."""
+    if value is None or (isinstance(value, dict) and not value):
+        if default is None:
+            raise SonataError(f"{where}: no {name} (in the edge types table, the edges file or the synapse "
+                              "model's dynamics_params)")
+        value = default
+    if isinstance(value, dict):
+        absent = [int(t) for t in np.unique(types) if t not in value or value[t] in (None, "", "NULL", "NONE")]
+        if absent and default is None:
+            raise SonataError(f"{where}: edge types {absent} have no {name}")
+        lookup = {t: (default if t in absent else v) for t, v in value.items()}
+        lookup.update({t: default for t in absent})
+        return np.array([lookup[int(t)] for t in types], dtype=object if name == "model_template" else float)
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return np.full(len(types), value, dtype=object if name == "model_template" else float)
+    if len(array) != len(types):
+        raise SonataError(f"{where}: {name} has {len(array)} values for {len(types)} edges")
+    return array.astype(object if name == "model_template" else float)

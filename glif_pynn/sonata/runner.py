@@ -1,0 +1,80 @@
+"""Run a SONATA simulation config the way BMTK's PointNet run script does, on pyNN.nest or the reference.
+
+Reads the config (``run``: ``tstop`` or ``duration``, ``dt``, ``n_thread``; ``inputs``: SONATA spike
+files for virtual nodes; ``output``: ``output_dir``, ``spikes_file``, ``spikes_sort_order``), builds
+the network (:func:`glif_pynn.sonata.network.load`), records the spikes of every point neuron, runs
+and writes them where the config says, in SONATA's format. Membrane and other reports are not
+supported and are named in a warning.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+import warnings
+from pathlib import Path
+from typing import Callable, Optional
+
+from glif_pynn.sonata.config import ConfigLike, SonataError, read_config
+from glif_pynn.sonata.edges import read_edges
+from glif_pynn.sonata.network import load, min_delay
+from glif_pynn.sonata.spikes import write_spikes
+
+BACKENDS = {"nest": "pyNN.nest", "reference": "glif_pynn.reference"}
+
+
+def backend_module(backend: str):
+    """The PyNN backend module of ``backend`` ("nest" or "reference"), with glif-pynn's types loaded."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "nest":
+        importlib.import_module("glif_pynn.nest")          # loads the module at every setup()
+    return importlib.import_module(BACKENDS[backend])
+
+
+def run(config: ConfigLike, backend: str = "nest", progress: Optional[Callable[[str], None]] = None) -> dict:
+    """Simulate the SONATA simulation config ``config`` and write its spikes; return a summary.
+
+    Returns
+    -------
+    dict
+        ``spikes_file`` (path written, on rank 0), ``n_spikes``, ``n_cells``, ``n_connections`` (this
+        process), ``build_s`` and ``run_s`` (wall-clock seconds), ``backend``, ``dt``, ``tstop``.
+
+    Raises
+    ------
+    SonataError
+        For a config or network glif-pynn cannot run (the message names the item and the file).
+    """
+    say = progress or (lambda line: None)
+    cfg = read_config(config)
+    if float(cfg.run.get("tstart", 0.0)) != 0.0:
+        raise SonataError(f"{cfg.path}: run.tstart = {cfg.run['tstart']} ms; only simulations from 0 are supported")
+    if "output_dir" not in cfg.output:
+        raise SonataError(f"{cfg.path}: output.output_dir is missing (where the spikes go)")
+    for name in cfg.reports:
+        warnings.warn(f"report {name!r} of {cfg.path} is not supported and is skipped (spikes only)", UserWarning,
+                      stacklevel=2)
+    sim = backend_module(backend)
+    started = time.perf_counter()
+    extra = {"threads": int(cfg.run["n_thread"])} if backend == "nest" and "n_thread" in cfg.run else {}
+    edges = read_edges(cfg)
+    sim.setup(timestep=cfg.dt, min_delay=min_delay(edges, cfg.dt), **extra)
+    say(f"building {cfg.path.name} on {backend} (dt = {cfg.dt:g} ms)")
+    net = load(cfg, sim, edges)
+    for pop in net.neurons().values():
+        pop.record("spikes")
+    built = time.perf_counter()
+    n_cells = sum(pop.size for pop in net.neurons().values())
+    n_connections = sum(len(prj) for prj in net.projections)
+    say(f"{n_cells} cells, {n_connections} connections; running {cfg.tstop:g} ms")
+    sim.run(cfg.tstop)
+    ran = time.perf_counter()
+    spikes = net.spikes()
+    path = Path(cfg.output["output_dir"]) / cfg.output.get("spikes_file", "spikes.h5")
+    if sim.rank() == 0:
+        write_spikes(path, spikes, cfg.output.get("spikes_sort_order", "time"))
+        say(f"{sum(len(t) for _, t in spikes.values())} spikes written to {path}")
+    sim.end()
+    return {"spikes_file": str(path), "n_spikes": int(sum(len(t) for _, t in spikes.values())), "n_cells": n_cells,
+            "n_connections": int(n_connections), "build_s": built - started, "run_s": ran - built,
+            "backend": backend, "dt": cfg.dt, "tstop": cfg.tstop}

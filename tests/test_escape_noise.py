@@ -1,0 +1,157 @@
+"""Escape noise (``lambda0``, ``delta_u``) on pyNN.nest and on the numpy reference backend.
+
+The rule (DESIGN.md §1): a cell that is not refractory spikes in a step with probability
+``p = 1 - exp(-lambda dt)``, ``lambda = lambda0 exp((V - v_thresh - theta - theta_v) / delta_u)``,
+V taken at the end of the step. The two backends draw from different generators, so they are
+compared in distribution: two-sample tests at the significance level ALPHA, each of which
+must also reject a deliberately wrong ``delta_u`` on one side (the tests can fail).
+
+Frozen V: with no input, no after-spike currents and a reset that leaves V where it is
+(``f_v = 1``, ``delta_v = 0``), V stays at ``v_rest`` to the last bit, so every step is the
+same Bernoulli trial: the count is binomial and the interspike intervals, in steps, are
+geometric with parameter p.
+"""
+import importlib
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+pytest.importorskip("pyNN.nest")
+
+ALPHA = 1e-3            # significance level of every statistical test here
+DT = 0.1
+BACKENDS = ("nest", "reference")
+#: V frozen at v_rest, 5 mV below the threshold: lambda = 200 Hz * exp(-5 / 2) = 16.4 Hz
+FROZEN = dict(v_rest=-60.0, v_thresh=-55.0, i_offset=0.0, f_v=1.0, delta_v=0.0, delta_asc1=0.0, delta_asc2=0.0,
+              delta_theta=0.0, tau_refrac=0.0, lambda0=200.0, delta_u=2.0)
+#: a cell with after-spike currents, threshold adaptation and a refractory period, driven above its rheobase
+DRIVEN = dict(i_offset=0.3, tau_refrac=2.0, lambda0=20.0, delta_u=2.0)
+
+
+def backend(name):
+    if name == "nest":
+        import pyNN.nest as sim
+        import glif_pynn.nest as cells
+        return sim, cells
+    sim = importlib.import_module("glif_pynn.reference")
+    return sim, sim
+
+
+def spike_trains(name, n, duration, seed=1, celltype="GLIF_curr_exp", **params):
+    """Spike times (ms) of ``n`` cells of one type and parameter set, simulated for ``duration`` ms."""
+    sim, cells = backend(name)
+    sim.setup(timestep=DT, min_delay=DT, rng_seed=seed)
+    population = sim.Population(n, getattr(cells, celltype)(**params))
+    population.record("spikes")
+    sim.run(duration)
+    trains = [st.rescale("ms").magnitude for st in population.get_data("spikes").segments[0].spiketrains]
+    sim.end()
+    return trains
+
+
+def step_probability(params) -> float:
+    rate_hz = params["lambda0"] * math.exp((params["v_rest"] - params["v_thresh"]) / params["delta_u"])
+    return -math.expm1(-rate_hz * DT * 1e-3)
+
+
+def isis_in_steps(trains):
+    return np.concatenate([np.diff(np.concatenate([[0.0], st])) for st in trains]) / DT
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_frozen_v_fires_at_the_bernoulli_rate_with_geometric_intervals(name):
+    n, duration = 200, 5000.0
+    trains = spike_trains(name, n, duration, **FROZEN)
+    p = step_probability(FROZEN)
+    trials = n * round(duration / DT)
+    count = sum(len(st) for st in trains)
+    sd = math.sqrt(trials * p * (1 - p))
+    assert count > 1000, "non-trivial: the cells fire"
+    assert abs(count - trials * p) < 4 * sd, f"{count} spikes, expected {trials * p:.0f} +- {sd:.0f} (4 sd)"
+    # intervals in whole steps (spikes are stamped at the end of a step): geometric from 1 step on
+    steps = np.rint(isis_in_steps(trains))
+    assert steps.min() >= 1
+    assert stats.kstest(steps, stats.geom(p).cdf).pvalue > ALPHA, "ISIs are geometric with parameter p"
+    # the same test rejects a geometric law whose p is 10 % off: it has the power to fail
+    assert stats.kstest(steps, stats.geom(1.1 * p).cdf).pvalue < ALPHA
+
+
+def _compare(a_trains, b_trains, duration):
+    """p-values of two-sample tests: pooled ISIs (KS), per-cell rates (KS), per-cell ISI CVs (KS)."""
+    def cvs(trains):
+        values = [np.std(np.diff(st)) / np.mean(np.diff(st)) for st in trains if len(st) > 5]
+        return np.array(values)
+    isis = [np.concatenate([np.diff(st) for st in trains]) for trains in (a_trains, b_trains)]
+    rates = [np.array([len(st) for st in trains]) / (duration / 1000.0) for trains in (a_trains, b_trains)]
+    assert min(len(x) for x in isis) > 1000, "non-trivial: many intervals on each side"
+    return {"isi": stats.ks_2samp(*isis).pvalue, "rate": stats.ks_2samp(*rates).pvalue,
+            "cv": stats.ks_2samp(cvs(a_trains), cvs(b_trains)).pvalue}
+
+
+@pytest.fixture(scope="module")
+def driven_runs():
+    n, duration = 200, 3000.0
+    return {"n": n, "duration": duration,
+            "nest": spike_trains("nest", n, duration, seed=3, **DRIVEN),
+            "reference": spike_trains("reference", n, duration, seed=4, **DRIVEN),
+            "reference, wrong delta_u": spike_trains("reference", n, duration, seed=4,
+                                                     **dict(DRIVEN, delta_u=1.25 * DRIVEN["delta_u"]))}
+
+
+def test_backends_agree_in_distribution(driven_runs):
+    pvalues = _compare(driven_runs["nest"], driven_runs["reference"], driven_runs["duration"])
+    for what, pvalue in pvalues.items():
+        assert pvalue > ALPHA, f"NEST and the reference differ in their {what} distribution (p = {pvalue:.2g})"
+
+
+def test_a_wrong_delta_u_on_one_side_is_detected(driven_runs):
+    pvalues = _compare(driven_runs["nest"], driven_runs["reference, wrong delta_u"], driven_runs["duration"])
+    assert min(pvalues.values()) < ALPHA, f"a 25 % larger delta_u went unnoticed: {pvalues}"
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_the_same_seed_reproduces_a_run_and_another_seed_does_not(name):
+    runs = [spike_trains(name, 20, 500.0, seed=seed, **DRIVEN) for seed in (7, 7, 8)]
+    assert sum(len(st) for st in runs[0]) > 100
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0], runs[1])), "same seed, same spikes"
+    assert not all(np.array_equal(a, b) for a, b in zip(runs[0], runs[2])), "another seed, other spikes"
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_isi_cv_grows_with_delta_u_from_zero_towards_one(name):
+    """Constant input, GLIF1 cells: a hard threshold fires like a clock (CV 0); softer thresholds fire
+    more irregularly, towards a Poisson process (CV 1)."""
+    softness = (0.0, 0.5, 2.0, 8.0, 32.0)
+    per = 20
+    glif1 = dict(delta_asc1=0.0, delta_asc2=0.0, delta_theta=0.0, f_v=0.0, delta_v=0.0, tau_refrac=0.0,
+                 i_offset=0.3, lambda0=20.0)
+    trains = spike_trains(name, per * len(softness), 2000.0, seed=5, delta_u=np.repeat(softness, per), **glif1)
+    cv = []
+    for k in range(len(softness)):
+        isis = np.concatenate([np.diff(st[st > 100.0]) for st in trains[k * per:(k + 1) * per]])
+        assert len(isis) > 100, f"delta_u = {softness[k]}: too few intervals"
+        cv.append(np.std(isis) / np.mean(isis))
+    assert cv[0] < 1e-9, f"the hard threshold fires regularly, CV {cv[0]}"
+    assert all(b > a for a, b in zip(cv, cv[1:])), f"CV not increasing with delta_u: {cv}"
+    assert 0.5 < cv[-1] < 1.1, f"the softest threshold approaches a Poisson process: CV {cv[-1]}"
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_lambda0_is_ignored_with_the_hard_threshold(name):
+    """delta_u = 0 is the deterministic model whatever lambda0 is: the same spikes to the bit."""
+    base = dict(i_offset=0.3, tau_refrac=2.0)
+    hard = spike_trains(name, 5, 500.0, seed=1, **base)
+    with_lambda = spike_trains(name, 5, 500.0, seed=2, lambda0=500.0, delta_u=0.0, **base)
+    assert sum(len(st) for st in hard) > 10
+    assert all(np.array_equal(a, b) for a, b in zip(hard, with_lambda))
+
+
+@pytest.mark.parametrize("bad, match", [({"lambda0": -1.0}, "lambda0"), ({"delta_u": -0.5}, "delta_u"),
+                                        ({"delta_u": float("nan")}, "delta_u"), ({"delta_u": 500.0}, "implausibly"),
+                                        ({"lambda0": 1e7}, "implausibly")])
+def test_invalid_escape_noise_parameters_are_refused(bad, match):
+    from glif_pynn.standardmodels import GLIF_curr_exp
+    with pytest.raises(ValueError, match=match):
+        GLIF_curr_exp(**bad)
