@@ -186,7 +186,7 @@ def _count(points: list, state: str) -> int:
 
 def markdown(result: dict) -> str:
     """The report section."""
-    from comparisons.report import _table
+    from comparisons.tables import markdown_table as _table
     check, ring, two, var = result["check"], result["ring"], result["two"], result["variants"]
     seconds = check["duration_ms"] / 1000
     rows = []

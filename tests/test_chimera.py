@@ -158,6 +158,9 @@ def test_report_section_and_figures_render_from_results(tmp_path):
     assert "| Ring | g = 0.2, r = 0.2 | nest | 5/5 | chimera x5 |" in text, text
     assert "in 5 of 5 networks" in text and "chimera at 1 of 2 points" in text, text
     assert "| ASC | 0.2: 1/1 |" in text, text
+    from comparisons import report
+    written = report.write_report({"machine": {"cpu": "test"}, "chimera": result}, tmp_path).read_text()
+    assert text in written, "glif-pynn compare's report.md carries the chimera section"
     diagram_figure(result, tmp_path / "diagram.png")
     variants_figure(result["variants"], tmp_path / "variants.png")
     for name in ("diagram.png", "variants.png"):
