@@ -1,8 +1,8 @@
-"""The chimera set-ups (glif_pynn.chimera) and examples/chimera.py (about 40 s).
+"""The chimera set-ups (glif_pynn.chimera) and examples/chimera.py (about 30 s).
 
 The mapping of Olmi et al.'s dimensionless LIF onto GLIF_curr_alpha against closed forms,
 the ring's wiring, a short run of the example on both backends, and the documented
-chimera points in a short run on the numpy reference.
+chimera points in a short run on both backends.
 """
 import math
 import re
@@ -104,11 +104,24 @@ def test_example_runs_and_writes_its_figure(tmp_path, backend):
     assert rates and all(30.0 < r < 50.0 for r in rates), result.stdout
 
 
-def test_the_documented_chimera_points_show_both_domains_in_a_short_run():
-    sim = reference()
+def backend(name):
+    """(sim, cells) of the PyNN backend ``name``."""
+    if name == "nest":
+        pytest.importorskip("pyNN.nest")
+        import pyNN.nest as sim
+        import glif_pynn.nest as cells
+        return sim, cells
+    return reference(), reference()
+
+
+@pytest.mark.parametrize("name", ["reference", "nest"])
+def test_the_documented_chimera_points_show_both_domains_in_a_short_run(name):
+    sim, cells = backend(name)
     duration = 4000.0
     ring, two = chimera.RING_CHIMERA, chimera.TWO_CHIMERA
-    ring_trains, two_trains = chimera.run_batch(sim, sim, [(ring, 0), (two, 0)], duration)
+    # the same populations with equal coupling within and between are one population: no chimera
+    same = replace(two, g_cross=two.g_self)
+    ring_trains, two_trains, same_trains = chimera.run_batch(sim, cells, [(ring, 0), (two, 0), (same, 0)], duration)
     transient, windows = chimera.schedule(duration)
     assert (transient, windows) == (2000.0, 1)
     ring_run = chimera.analyse_ring(ring_trains, transient, duration, windows)
@@ -120,9 +133,7 @@ def test_the_documented_chimera_points_show_both_domains_in_a_short_run():
     two_run = chimera.analyse_two_populations(two_trains, two.n, transient, duration, windows)
     r = sorted(two_run.summary["order_mean"])
     assert two_run.states == ["chimera"] and r[1] >= 0.99 and r[0] < 0.9, two_run.summary
-    # the same populations with equal coupling within and between are one population: no chimera
-    same = replace(two, g_cross=two.g_self)
-    uniform = chimera.analyse_two_populations(chimera.run(sim, sim, same, duration, seed=0), two.n, transient, duration)
+    uniform = chimera.analyse_two_populations(same_trains, two.n, transient, duration)
     assert uniform.states != ["chimera"], uniform.summary
 
 
