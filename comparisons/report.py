@@ -120,6 +120,9 @@ def write_report(results: dict, out: Path) -> Path:
     if "escape_noise" in results:
         from comparisons.escape_noise import markdown as escape_noise_section
         lines += [escape_noise_section(results["escape_noise"])]
+    if "chimera" in results:
+        from comparisons.chimera import markdown as chimera_section
+        lines += [chimera_section(results["chimera"])]
     if "figures" in results:
         lines += ["## The source document's studies (examples/, pyNN.nest)", ""]
         for name, caption in results["figures"].items():
@@ -165,8 +168,8 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
     ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
     import importlib.util
 
-    from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, convergence, escape_noise,
-                             fitting, network, performance)
+    from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, chimera, convergence,
+                             escape_noise, fitting, network, performance)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or print
     results = {"machine": machine_description()}
@@ -185,6 +188,9 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
             "performance", "escape_noise", "network"]
     steps.append(("fitting GLIF1-5 to a Hodgkin-Huxley neuron", lambda: fitting.run(out, quick, say)))
     keys.append("fitting")
+    steps.append(("chimera states: phase diagrams on the reference, checks on pyNN.nest",
+                  lambda: chimera.run(out, quick, say)))
+    keys.append("chimera")
     if importlib.util.find_spec("bmtk") is not None:
         from comparisons import sonata_bmtk
         steps.append(("SONATA network against BMTK", lambda: sonata_bmtk.run(out, quick=quick, progress=say)))
