@@ -4,7 +4,9 @@ NESTML's NEST templates pay for generality in the innermost loop (see ``comparis
 
 * every spike port has a second ring buffer of "received" flags, read every step, so that an
   ``onReceive`` block runs only in steps with input;
-* every port buffer is a ``std::vector`` in its own heap block, one dependent pointer away from the node;
+* every port buffer is a ``std::vector`` in its own heap block, one dependent pointer away from the node,
+  and each port's ring buffer another heap block (here: the ring buffers of all spike ports share one
+  allocation, the ports of a time slot side by side);
 * ``origin.get_steps()`` (a tics-to-steps conversion with range checks) is recomputed for every lag
   just to stamp the recorded sample;
 * a spike weight is applied as ``(0.001 * w) * 1000.`` (NESTML's ``exc_spikes * 1 s`` unit conversion),
@@ -22,7 +24,7 @@ times the step's weight sum to a state variable (then a step without input adds 
 body of each is checked against that form before the ``if`` around its call is removed.
 
 The edited module computes the same numbers as the unedited one, bit for bit, except that spike weights
-are now applied exactly (compared once, both builds side by side: ``comparisons/profile_update.md``).
+are now applied exactly: ``tests/test_edited_module.py`` runs both builds on the same protocol.
 ``tests/test_codegen_patches.py`` checks the edits on fresh NESTML output, and
 ``tests/test_nest_module.py::test_a_spike_adds_exactly_its_weight`` the weights.
 """
@@ -44,6 +46,10 @@ _PORT_BUFFERS_CODE = """\
 
 #include <array>
 #include <cstddef>
+#include <vector>
+
+#include "kernel_manager.h"
+#include "ring_buffer.h"
 
 namespace glif_pynn
 {
@@ -62,6 +68,48 @@ public:
 
 private:
   std::array< T, N > items_{};
+};
+
+/** N nest::RingBuffers in one allocation, the ports of a time slot side by side (one cache line
+ *  for every port of a step, instead of one heap block per port). operator[] gives a port with
+ *  nest::RingBuffer's add_value and get_value, indexing and clearing slots exactly as it does. */
+template < std::size_t N >
+class PortBuffers< nest::RingBuffer, N >
+{
+public:
+  class Port
+  {
+  public:
+    Port( std::array< double, N >* slots, std::size_t port ) : slots_( slots ), port_( port ) {}
+    void add_value( const long offs, const double v ) { slots_[ index( offs ) ][ port_ ] += v; }
+    /** The slot's value; the slot is cleared, as by nest::RingBuffer::get_value. */
+    double get_value( const long offs )
+    {
+      double& slot = slots_[ index( offs ) ][ port_ ];
+      const double value = slot;
+      slot = 0.0;
+      return value;
+    }
+
+  private:
+    static std::size_t index( const long offs ) { return nest::kernel().event_delivery_manager.get_modulo( offs ); }
+    std::array< double, N >* slots_;
+    std::size_t port_;
+  };
+
+  PortBuffers() : slots_( slot_count(), std::array< double, N >{} ) {}
+  Port operator[]( std::size_t i ) { return Port( slots_.data(), i ); }
+  static constexpr std::size_t size() { return N; }
+  /** Like N nest::RingBuffers constructed anew: min_delay + max_delay slots of zeros. */
+  void clear() { slots_.assign( slot_count(), std::array< double, N >{} ); }
+  void resize( std::size_t ) {}
+
+private:
+  static std::size_t slot_count()
+  {
+    return nest::kernel().connection_manager.get_min_delay() + nest::kernel().connection_manager.get_max_delay();
+  }
+  std::vector< std::array< double, N > > slots_;
 };
 }
 

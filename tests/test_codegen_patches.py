@@ -59,7 +59,8 @@ def test_edits_apply_to_fresh_nestml_output(sources):
         read = f"const double port_{port.lower()} = B_.spike_inputs_[{port} - MIN_SPIKE_RECEPTOR].get_value(lag);"
         assert update.count(read) == 1, f"{port}'s buffer is read once per step"
         assert update.count(f"S_.{state} += V_.unit_psc * port_{port.lower()};") == 1
-    assert (sources / PORT_BUFFERS_HEADER).is_file()
+    assert "class PortBuffers< nest::RingBuffer, N >" in (sources / PORT_BUFFERS_HEADER).read_text(), \
+        "the spike ports' ring buffers share one allocation, slot by slot"
 
 
 def test_unexpected_code_is_refused_and_nothing_is_written(sources, plain_output):
