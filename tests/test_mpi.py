@@ -11,39 +11,22 @@ that the bug, the workaround and the fix are all shown on one build.
 """
 import json
 import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv-mpi" / "bin" / "python"
+from mpi_support import MARKS, PYTHON, ROOT, run_on_ranks
+
 SCRIPT = ROOT / "tests" / "mpi" / "network.py"
-MPIRUN = shutil.which("mpirun")
-
-pytestmark = [
-    pytest.mark.mpi,
-    pytest.mark.skipif(not PYTHON.exists(), reason="no MPI-enabled NEST: run `make mpi` to build .venv-mpi"),
-    pytest.mark.skipif(MPIRUN is None, reason="mpirun not found: apt-get install openmpi-bin"),
-]
-
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+pytestmark = MARKS
 
 
 def run_script(script, arguments, name, ranks, threads=None, cache_dir=None, **environment):
-    command = [str(PYTHON), str(script), *([str(threads)] if threads is not None else []), *map(str, arguments)]
-    if ranks > 1:
-        command = [MPIRUN, "-np", str(ranks), "--oversubscribe", *command]
-    # the MPI environment is shared by every checkout on the machine: glif_pynn comes from this one
-    env = dict(os.environ, **MPI_ENV, **environment,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     if cache_dir is not None:
-        env["GLIF_PYNN_CACHE_DIR"] = str(cache_dir)
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
+        environment["GLIF_PYNN_CACHE_DIR"] = str(cache_dir)
+    return run_on_ranks([script, *([threads] if threads is not None else []), *arguments], ranks, name,
+                        **environment)
 
 
 def run_network(tmp_path, name, ranks, threads, cache_dir=None):

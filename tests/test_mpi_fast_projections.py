@@ -8,39 +8,18 @@ the lists depend on the ranks, and the fast path must give PyNN's own on the sam
 paths are built in one run of 2 ranks. Runtime: 55 s under a load of 9 on the 2 cores, 22 s of CPU
 (starting NEST with MPI on 2 ranks alone takes 8-10 s there).
 """
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv-mpi" / "bin" / "python"
+from mpi_support import MARKS, ROOT, run_on_ranks
+
 SCRIPT = ROOT / "tests" / "mpi" / "fast_projections.py"
-MPIRUN = shutil.which("mpirun")
-
-pytestmark = [
-    pytest.mark.mpi,
-    pytest.mark.skipif(not PYTHON.exists(), reason="no MPI-enabled NEST: run `make mpi` to build .venv-mpi"),
-    pytest.mark.skipif(MPIRUN is None, reason="mpirun not found: apt-get install openmpi-bin"),
-]
-
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+pytestmark = MARKS
 
 
 def _run(tmp_path, ways, ranks):
     output = tmp_path / f"{ways}-{ranks}.npz"
-    command = [str(PYTHON), "-W", "ignore", str(SCRIPT), ways, str(output)]
-    if ranks > 1:
-        command = [MPIRUN, "-np", str(ranks), "--oversubscribe", *command]
-    # the MPI environment is shared by every checkout on the machine: glif_pynn comes from this one
-    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, **MPI_ENV, PYTHONPATH=pythonpath)
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert result.returncode == 0, f"{ways} on {ranks}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    run_on_ranks(["-W", "ignore", SCRIPT, ways, output], ranks, f"{ways} on {ranks}")
     data = np.load(output)
     runs = {f"{way}{ranks}": {key.split(":", 1)[1]: data[key] for key in data.files if key.startswith(f"{way}:")}
             for way in ways.split(",")}
