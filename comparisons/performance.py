@@ -39,13 +39,13 @@ KINDS = {
     "NESTML GLIF alpha, 2 ports, dc_generator": ("glif_psc_alpha_neuron", GLIF4, True),
     "NEST glif_psc, 2 ports, dc_generator": ("glif_psc", dict(NEST_GLIF4, tau_syn=[2.0, 2.0]), True),
 }
-#: NESTML kind -> (glif_psc kind it is compared with, what the pair compares). The second pair is like
-#: with like (issue 17): the same PSC shape (alpha), number of receptor ports (2) and GLIF level (4).
+#: The like-with-like pair (issue 17): the same PSC shape (alpha), number of receptor ports (2) and GLIF level (4).
+LIKE_WITH_LIKE = ("NESTML GLIF alpha, 2 ports, dc_generator", "NEST glif_psc, 2 ports, dc_generator")
+#: NESTML kind -> (glif_psc kind it is compared with, what the pair compares).
 PAIRS = {
     "NESTML GLIF, dc_generator": ("NEST glif_psc, dc_generator",
                                   "exp PSCs, 2 ports / glif_psc's alpha PSCs, 1 port (its default)"),
-    "NESTML GLIF alpha, 2 ports, dc_generator": ("NEST glif_psc, 2 ports, dc_generator",
-                                                 "like with like: alpha PSCs, 2 ports, GLIF4 on both"),
+    LIKE_WITH_LIKE[0]: (LIKE_WITH_LIKE[1], "like with like: alpha PSCs, 2 ports, GLIF4 on both"),
 }
 UPDATES_PER_RUN = 1e8      # neuron-updates per timed run (about 3 s of NEST at 30 ns)
 

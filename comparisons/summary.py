@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+from comparisons.performance import LIKE_WITH_LIKE
 from comparisons.tables import markdown_table
 
 REPORT_DIR = Path(__file__).resolve().parent / "report"
@@ -24,7 +25,6 @@ BEGIN = "<!-- headline: generated from comparisons/report/*.json by `python -m c
 END = "<!-- end of headline -->"
 
 NESTML_DC, GLIF_PSC_DC = "NESTML GLIF, dc_generator", "NEST glif_psc, dc_generator"
-LIKE_WITH_LIKE = ("NESTML GLIF alpha, 2 ports, dc_generator", "NEST glif_psc, 2 ports, dc_generator")
 NESTML_IE, IAF_IE, REFERENCE = "NESTML GLIF, I_e", "NEST iaf_psc_exp, I_e", "numpy reference"
 
 
