@@ -13,7 +13,8 @@ models does (rendered from ``nestml_models/glif_neuron.nestml.jinja``):
    the counter is set to ``round(tau_refrac / dt)`` steps; the spike is stamped at
    the end of the step. With escape noise (``delta_u > 0``) the cell spikes instead with
    probability ``1 - exp(-lambda dt)``, ``lambda = lambda0 exp((V - v_thresh - theta -
-   theta_v) / delta_u)``, one uniform draw per cell and step from the network's generator;
+   theta_v) / delta_u)``, drawn from the network's generator as the NESTML model draws it
+   (:mod:`glif_pynn.reference.escape`);
 4. (:meth:`NeuronGroup.receive`) the synaptic input arriving in this step is added;
 5. (the network) the continuous current for the next step is set.
 
@@ -37,6 +38,7 @@ import numpy as np
 
 from glif_pynn.parameters import CONDUCTANCE, CURRENT, default_parameters, receptors, validate
 from glif_pynn.reference.propagators import chain3, chain4, coupling, coupling2, elementwise
+from glif_pynn.reference.escape import EscapeNoise
 from glif_pynn.reference.quadrature import Quadrature, compact as _compact
 
 FLAVOURS = {"curr_exp": CURRENT, "curr_alpha": CURRENT, "cond_exp": CONDUCTANCE, "cond_alpha": CONDUCTANCE}
@@ -49,29 +51,6 @@ def steps(t_ms, dt: float) -> np.ndarray:
     NEST (which works in integer tics) gives 375 and 4, and so does this function.
     """
     return np.floor(np.asarray(t_ms, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
-
-
-def bernoulli_subset(rng: np.random.Generator, m: int, probability: float) -> np.ndarray:
-    """The indices i < m for which independent Bernoulli(``probability``) trials succeed, in order.
-
-    Drawn as a Bernoulli process, from geometric gaps between successes: about ``m * probability``
-    draws instead of ``m``.
-    """
-    if probability >= 1.0:
-        return np.arange(m)
-    if m == 0 or probability <= 0.0:
-        return np.zeros(0, dtype=np.int64)
-    if probability > 0.2:        # many successes: one uniform per trial is cheaper than the gaps
-                                 # (numpy draws a geometric gap ~5x as slowly as a uniform)
-        return np.flatnonzero(rng.random(m) < probability)
-    found, position = [], -1
-    batch = int(m * probability + 5.0 * math.sqrt(m * probability) + 8)
-    while True:
-        positions = position + np.cumsum(rng.geometric(probability, size=batch))
-        found.append(positions[positions < m])
-        if positions[-1] >= m:
-            return np.concatenate(found)
-        position = int(positions[-1])
 
 
 def _at(value, index):
@@ -191,12 +170,7 @@ class NeuronGroup:
         self.active["refr"] = self.max_refr > 0 or bool(np.any(self.counter > 0))
         self.active["escape"] = bool(np.any(p["delta_u"] > 0))
         if self.active["escape"]:     # as the NESTML internals: lambda_0_h = 0.001 lambda_0 h
-            self._noisy = np.broadcast_to(np.asarray(p["delta_u"]) > 0, (self.n,)).copy()
-            self._hard = ~self._noisy
-            self._below = np.empty(self.n, dtype=bool)
-            self._lambda0_h = 0.001 * np.asarray(p["lambda0"]) * h
-            self._lambda0_h_max = min(1.0, float(np.max(np.broadcast_to(self._lambda0_h, (self.n,))[self._noisy])))
-            self._delta_u = p["delta_u"]
+            self._escape = EscapeNoise(self.rng, 0.001 * np.asarray(p["lambda0"]) * h, p["delta_u"], self.n)
         self._i_total, self._drive = np.zeros(self.n), np.zeros(self.n)
         self._prepared = True
         self.update_drive()
@@ -253,9 +227,10 @@ class NeuronGroup:
         if act["theta"] or act["theta_v"] or act["escape"]:
             np.add(p["v_thresh"], s["theta"], out=t1)     # NESTML: V_th + theta_s + theta_v
             t1 += tv
-            np.greater(v, t1, out=self._mask)
             if act["escape"]:
-                self._escape_noise(v, t1)
+                self._escape.apply(v, t1, self._mask, self._refr if refractory else None)
+            else:
+                np.greater(v, t1, out=self._mask)
         else:
             np.greater(v, p["v_thresh"], out=self._mask)
         if refractory:
@@ -266,34 +241,6 @@ class NeuronGroup:
         self._reset(idx)
         self._last_spike_step = step_index
         return idx
-
-    def _escape_noise(self, v: np.ndarray, threshold: np.ndarray) -> None:
-        """Cells with ``delta_u > 0`` spike with probability ``p = -expm1(-lambda0 dt exp((V - threshold) / delta_u))``.
-
-        The NESTML expression for ``p``; the draws are arranged so that ``p`` is computed only
-        where it matters. Above the threshold every cell draws ``u`` uniform in [0, 1) and spikes
-        when ``u < p``. Below it ``p <= lambda0 dt <= L`` (``L``, the largest ``lambda0 dt`` of the
-        group), so a cell can spike only when ``u < L``: those cells are drawn directly, each with
-        probability ``L``, independently (:func:`bernoulli_subset`), as a uniform ``u`` would
-        pick them, with ``u`` uniform in [0, L) for each. Every cell thus spikes with probability ``p``, independently,
-        as in NEST, which draws one ``u`` per cell and step. On entry ``self._mask`` holds
-        ``V > threshold`` (the hard cells' result).
-        """
-        rng = self.rng
-        above = np.flatnonzero(self._mask & self._noisy)
-        np.logical_not(self._mask, out=self._below)
-        self._below &= self._noisy
-        below = np.flatnonzero(self._below)
-        self._mask &= self._hard
-        chosen = below[bernoulli_subset(rng, below.size, self._lambda0_h_max)]
-        candidates = np.concatenate((above, chosen))
-        if candidates.size == 0:
-            return
-        u = np.concatenate((rng.random(above.size), self._lambda0_h_max * rng.random(chosen.size)))
-        with np.errstate(over="ignore", invalid="ignore"):
-            intensity = _at(self._lambda0_h, candidates) * np.exp(
-                (v[candidates] - threshold[candidates]) / _at(self._delta_u, candidates))
-            self._mask[candidates] = u < -np.expm1(-intensity)
 
     def _refractory_mask(self) -> bool:
         np.greater(self.counter, 0, out=self._refr)

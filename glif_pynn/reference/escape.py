@@ -1,0 +1,174 @@
+"""Escape noise for the numpy reference: which cells spike in a step, drawn with few random numbers.
+
+The rule (DESIGN.md): a cell with ``delta_u > 0`` that is not refractory spikes in a step with
+probability ``p = 1 - exp(-lambda dt)``, ``lambda dt = lambda0_h exp((V - threshold) / delta_u)``,
+``lambda0_h = lambda0 dt``, independently of everything before; that is, when ``E < lambda dt``
+for its own ``E ~ Exp(1)`` of that step.
+
+Drawing ``E`` for every cell and step would cost more than the rest of the step. The draw is
+split, for a bound ``R``, into two independent parts, so that ``P(no spike) = exp(-min(lambda
+dt, R)) exp(-max(lambda dt - R, 0)) = exp(-lambda dt)``:
+
+1. ``E < min(lambda dt, R)``. Which (step, cell) pairs have ``E < R`` does not depend on V, so
+   these "candidates" and their ``E`` are drawn ahead, for a block of steps at a time, as a
+   Bernoulli process with geometric gaps (:func:`escape_candidates`): about ``n (1 - exp(-R))``
+   draws per step instead of ``n``. Draws that fall on refractory cells are discarded.
+2. Where ``lambda dt > R``, the excess ``lambda dt - R``, by time rescaling: each cell sums it over
+   its tested steps and spikes when the sum passes its own ``Exp(1)`` budget, which is then drawn
+   anew (memorylessness makes what is left of a budget ``Exp(1)`` again). Steps on which part 1
+   fires or the cell is refractory are not summed.
+
+``R`` is at least every cell's ``lambda0_h`` (so part 2 concerns only cells above their threshold)
+and at least :data:`BOUND_FLOOR`, which moves cells just above the threshold into part 1, where a
+candidate costs less than a cell in part 2. The NESTML model splits the draw the same way with
+``R = lambda_0_h`` and thins part 1 over time instead of over cells (its ``escape_budget`` and
+``excess_budget``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+
+#: the least bound R of part 1 (the chance of a candidate per cell and step is 1 - exp(-R))
+BOUND_FLOOR = 0.05
+#: candidates drawn ahead per block, about (the block spans at most MAX_BLOCK_STEPS steps)
+BLOCK_CANDIDATES = 200_000
+MAX_BLOCK_STEPS = 256
+
+
+def escape_candidates(rng: np.random.Generator, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
+    """The trials ``i < n`` whose ``E_i ~ Exp(1)`` (independent) falls below ``bound``, in order, and their ``E_i``.
+
+    Drawn as a Bernoulli process with success probability ``1 - exp(-bound)``: the gap to the next
+    success is ``G = floor(X / bound) + 1`` and that trial's ``E`` is ``X - (G - 1) bound``, for one
+    ``X ~ Exp(1)``: ``P(G > g) = exp(-g bound)``, and by memorylessness the remainder is ``Exp(1)``
+    conditioned on being below ``bound``, independent of ``G``.
+    """
+    if n == 0 or not bound > 0.0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    expected = -n * math.expm1(-bound)
+    batch = int(expected + 5.0 * math.sqrt(expected) + 8)
+    trials, values, last = [], [], -1
+    while True:
+        x = rng.standard_exponential(batch)
+        x /= bound
+        gaps = x.astype(np.int64)             # floor: x >= 0
+        x -= gaps
+        x *= bound                            # each success's E
+        gaps += 1
+        positions = np.cumsum(gaps)
+        positions += last
+        if positions[-1] >= n:
+            end = int(np.searchsorted(positions, n))
+            trials.append(positions[:end]), values.append(x[:end])
+            break
+        trials.append(positions), values.append(x)
+        last = int(positions[-1])
+    if len(trials) == 1:
+        return trials[0], values[0]
+    return np.concatenate(trials), np.concatenate(values)
+
+
+def _at(value: np.ndarray, index: np.ndarray):
+    return value if value.ndim == 0 else value[index]
+
+
+class EscapeNoise:
+    """The escape-noise draws of one group of ``n`` cells, step after step.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The network's generator.
+    lambda0_h : float or numpy.ndarray
+        ``lambda0 dt`` per cell (dimensionless, as the NESTML internal ``lambda_0_h``).
+    delta_u : float or numpy.ndarray
+        mV; cells with ``delta_u == 0`` keep the hard threshold.
+    n : int
+        Cells in the group.
+    """
+
+    def __init__(self, rng: np.random.Generator, lambda0_h, delta_u, n: int) -> None:
+        self.rng, self.n = rng, n
+        self.delta_u = np.asarray(delta_u, dtype=float)
+        self.lambda0_h = np.asarray(lambda0_h, dtype=float)
+        self.noisy = np.broadcast_to(self.delta_u > 0, (n,)).copy()
+        self.all_noisy = bool(self.noisy.all())
+        self.inverse_delta_u = 1.0 / np.where(self.delta_u > 0, self.delta_u, 1.0)
+        self.bound = max(BOUND_FLOOR, float(np.max(np.broadcast_to(self.lambda0_h, (n,))[self.noisy])))
+        with np.errstate(divide="ignore"):
+            self.log_lambda0_h = np.log(self.lambda0_h)                   # -inf: the cell never spikes
+            # part 2 concerns a cell only where V - threshold > delta_u ln(R / lambda0_h) (>= 0; inf: never)
+            self.part2_distance = np.where(self.lambda0_h > 0, self.delta_u * (math.log(self.bound) - self.log_lambda0_h),
+                                           np.inf)
+        self.uniform = self.delta_u.ndim == 0 and self.lambda0_h.ndim == 0
+        success = -math.expm1(-self.bound)
+        self.block_steps = int(min(MAX_BLOCK_STEPS, max(1, BLOCK_CANDIDATES // max(1.0, n * success))))
+        self._flags = np.zeros(n, dtype=bool)
+        self._distance = np.empty(n)
+        self._excess_budget = rng.standard_exponential(n)
+        self._step = self.block_steps           # no block drawn yet
+
+    def _next_candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        """This step's candidates (``E < R``) and their margins ``delta_u ln(E / lambda0_h)``: a candidate
+        spikes when ``V - threshold`` exceeds its margin, i.e. when ``E < lambda dt``."""
+        if self._step == self.block_steps:
+            self._trials, e = escape_candidates(self.rng, self.block_steps * self.n, self.bound)
+            cells = None if self.uniform else self._trials % self.n
+            with np.errstate(divide="ignore"):
+                margins = np.log(e)
+            margins -= _at(self.log_lambda0_h, cells)
+            margins *= _at(self.delta_u, cells)
+            self._margins = margins
+            self._edges = np.searchsorted(self._trials, np.arange(self.block_steps + 1) * self.n)
+            self._step = 0
+        lo, hi = self._edges[self._step], self._edges[self._step + 1]
+        cells, margins = self._trials[lo:hi] - self._step * self.n, self._margins[lo:hi]
+        self._step += 1
+        if not self.all_noisy:
+            keep = self.noisy[cells]
+            cells, margins = cells[keep], margins[keep]
+        return cells, margins
+
+    def apply(self, v: np.ndarray, threshold: np.ndarray, spikes: np.ndarray,
+              refractory: Optional[np.ndarray] = None) -> None:
+        """Fill ``spikes`` for this step: ``V > threshold`` for the hard cells, escape noise for the others.
+
+        ``refractory`` (a mask, or None for none) marks the cells that are not tested in this step; the
+        caller masks their entries.
+        """
+        distance = self._distance
+        np.subtract(v, threshold, out=distance)
+        np.greater(distance, self.part2_distance, out=spikes)        # part 2 concerns these cells
+        if not self.all_noisy:
+            spikes &= self.noisy
+        above = np.flatnonzero(spikes)
+        if self.all_noisy:
+            spikes.fill(False)
+        else:
+            np.greater(distance, 0.0, out=spikes)
+            spikes &= ~self.noisy
+        cells, margins = self._next_candidates()
+        if cells.size:                                   # part 1
+            spikes[cells] = distance[cells] > margins
+        if above.size and refractory is not None:
+            above = above[~refractory[above]]
+        if above.size and cells.size:
+            self._flags[cells] = True
+            above = above[~self._flags[above]]
+            self._flags[cells] = False
+        if above.size:                                   # part 2
+            excess = distance[above]
+            excess *= _at(self.inverse_delta_u, above)
+            with np.errstate(over="ignore"):
+                np.exp(excess, out=excess)
+            excess *= _at(self.lambda0_h, above)
+            excess -= self.bound
+            budget = self._excess_budget[above]
+            fired = budget < excess
+            spikes[above] = fired
+            budget -= excess
+            budget[fired] = self.rng.standard_exponential(int(np.count_nonzero(fired)))
+            self._excess_budget[above] = budget
