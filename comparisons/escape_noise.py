@@ -57,8 +57,8 @@ _CONDUCTANCE_BRANCH = re.compile(
     r"( +)fire boolean = V_m > V_th \+ theta_s \+ theta_v\n\1if escape_noise_on:\n(?:\1    .*\n)+?\1if fire:\n")
 
 
-#: the escape-noise state variables (its draws), which the hard-threshold models lack
-_BUDGETS = re.compile(r"^ +(?:escape|excess)_budget real = .*\n", re.MULTILINE)
+#: the escape-noise state variable (what is left of its draw), which the hard-threshold models lack
+_BUDGET = re.compile(r"^ +escape_budget real = .*\n", re.MULTILINE)
 
 
 def hard_threshold_sources(target: Path) -> Path:
@@ -74,9 +74,9 @@ def hard_threshold_sources(target: Path) -> Path:
     for name, text in model_sources.render_all(model_sources.model_specs(())).items():   # the 2-port models
         text, current = _CURRENT_BRANCH.subn(r"\1if not is_refractory and V_m > V_th + theta_s + theta_v:\n", text)
         text, conductance = _CONDUCTANCE_BRANCH.subn(r"\1if V_m > V_th + theta_s + theta_v:\n", text)
-        text, budgets = _BUDGETS.subn("", text)
-        if budgets != 2:
-            raise RuntimeError(f"{name}: the escape-noise state variables were found {budgets} times, expected 2; "
+        text, budgets = _BUDGET.subn("", text)
+        if budgets != 1:
+            raise RuntimeError(f"{name}: the escape-noise state variable was found {budgets} times, expected once; "
                                f"update comparisons/escape_noise.py to the models' new shape")
         if current + conductance != 1:
             raise RuntimeError(f"{name}: the escape-noise branch was found {current + conductance} times, "

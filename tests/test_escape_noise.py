@@ -9,11 +9,12 @@ must also reject a deliberately wrong ``delta_u`` on one side (the tests can fai
 Frozen V: with no input, no after-spike currents and a reset that leaves V where it is
 (``f_v = 1``, ``delta_v = 0``), V stays at ``v_rest`` to the last bit, so every step is the
 same Bernoulli trial: the count is binomial and the interspike intervals, in steps, are
-geometric with parameter p. Neither backend draws one number per step: both split the trial
-into ``E < min(lambda dt, R)`` and the excess of ``lambda dt`` over a bound ``R`` (the NESTML model:
-``R = lambda0 dt``; the reference: at least ``escape.BOUND_FLOOR``). The frozen cases put V below
-the threshold, above it, and far below it with ``lambda0 dt > 1``, so that every branch of both
-arrangements is what decides the spikes in one of them.
+geometric with parameter p. Neither backend draws one number per step (docs/guide/stochastic.md,
+"How the draws are arranged"): the NESTML model thins one budget per cell with the bound
+``max(lambda0 dt, lambda dt)``; the reference splits the trial at a bound ``R >= BOUND_FLOOR``
+into candidates drawn ahead and an excess budget. The frozen cases put V below the threshold,
+above it, and far below it with ``lambda0 dt > 1``, so that every branch of both arrangements is
+what decides the spikes in one of them.
 """
 import importlib
 import math
@@ -76,9 +77,10 @@ def geometric_fit_pvalue(steps: np.ndarray, p: float, bins: int = 40) -> float:
     return stats.chisquare(observed, expected).pvalue
 
 
-#: frozen cases: V 5 mV below the threshold (p = 0.0016); 3 mV above it, where both backends decide most
-#: spikes by the excess budget (p = 0.086); 10 mV below with lambda0 dt = 2, where the bound of both is
-#: lambda0 dt and a fraction of the candidates spike (p = 0.0134). Durations give 1e5-2e5 spikes in 200 cells.
+#: frozen cases: V 5 mV below the threshold (p = 0.0016); 3 mV above it, where the NESTML model's bound is
+#: lambda dt and the reference decides most spikes by its excess budget (p = 0.086); 10 mV below with
+#: lambda0 dt = 2, where the bound of both is lambda0 dt and a fraction of the candidates spike (p = 0.0134).
+#: Durations give 1e5-2e5 spikes in 200 cells.
 FROZEN_CASES = {"below the threshold": ({}, 5000.0),
                 "above the threshold": ({"v_rest": -52.0}, 1000.0),
                 "lambda0 dt > 1": ({"v_rest": -65.0, "lambda0": 20000.0}, 5000.0)}

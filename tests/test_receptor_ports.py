@@ -307,12 +307,12 @@ def test_every_rendered_model_has_its_ports_and_the_escape_noise_lines():
               "Delta_V mV = 0 mV                   [[Delta_V >= 0 mV]]",
               "escape_noise_on boolean = Delta_V > 0 mV",
               "lambda_0_h real = 0.001 * lambda_0 * (h_step / 1 ms)",
-              "escape_budget real = -1", "excess_budget real = -1",
-              "if escape_budget < lambda_0_h:",
-              "fire = above or escape_budget < lambda_0_h * exp((V_m - V_th - theta_s - theta_v) / Delta_V)",
-              "escape_budget -= lambda_0_h",
-              "excess real = lambda_0_h * expm1((V_m - V_th - theta_s - theta_v) / Delta_V)",
-              "excess_budget -= excess"]
+              "escape_budget real = -1",
+              "lambda_h real = lambda_0_h * exp((V_m - V_th - theta_s - theta_v) / Delta_V)",
+              "escape_budget -= lambda_h",
+              "elif escape_budget < lambda_0_h:",
+              "fire = escape_budget < lambda_0_h * exp((V_m - V_th - theta_s - theta_v) / Delta_V)",
+              "escape_budget -= lambda_0_h"]
     for spec in model_sources.model_specs((3,)):
         text = model_sources.render(spec)
         assert f"model {spec.name}:" in text

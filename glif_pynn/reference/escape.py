@@ -20,9 +20,8 @@ dt, R)) exp(-max(lambda dt - R, 0)) = exp(-lambda dt)``:
 
 ``R`` is at least every cell's ``lambda0_h`` (so part 2 concerns only cells above their threshold)
 and at least :data:`BOUND_FLOOR`, which moves cells just above the threshold into part 1, where a
-candidate costs less than a cell in part 2. The NESTML model splits the draw the same way with
-``R = lambda_0_h`` and thins part 1 over time instead of over cells (its ``escape_budget`` and
-``excess_budget``).
+candidate costs less than a cell in part 2. The NESTML model reaches the same law with one budget
+per cell (its ``escape_budget``), thinned over time with the bound ``max(lambda0_h, lambda dt)``.
 """
 from __future__ import annotations
 
