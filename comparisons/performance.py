@@ -135,10 +135,15 @@ def _median(rows: list[dict]) -> dict:
 
 
 def _interleaved(calls: dict[str, tuple], repeats: int) -> dict[str, list[dict]]:
-    """Each call's results over ``repeats`` rounds; every round runs every call once, in turn."""
+    """Each call's results over ``repeats`` rounds; every round runs every call once, in turn, starting one
+    call later each round, so that no call always runs in the same place (on this shared 2-core machine the
+    first run after a pause was measurably faster)."""
     samples: dict[str, list[dict]] = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, (function, args) in calls.items():
+    names = list(calls)
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            function, args = calls[name]
             samples[name].append(_in_subprocess(function, *args))
     return samples
 
