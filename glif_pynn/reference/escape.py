@@ -30,6 +30,8 @@ from typing import Optional
 
 import numpy as np
 
+from glif_pynn.reference.quadrature import at as _at
+
 #: the least bound R of part 1 (the chance of a candidate per cell and step is 1 - exp(-R))
 BOUND_FLOOR = 0.05
 #: candidates drawn ahead per block, about (the block spans at most MAX_BLOCK_STEPS steps)
@@ -68,10 +70,6 @@ def escape_candidates(rng: np.random.Generator, n: int, bound: float) -> tuple[n
     if len(trials) == 1:
         return trials[0], values[0]
     return np.concatenate(trials), np.concatenate(values)
-
-
-def _at(value: np.ndarray, index: np.ndarray):
-    return value if value.ndim == 0 else value[index]
 
 
 class EscapeNoise:

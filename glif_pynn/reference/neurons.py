@@ -13,8 +13,8 @@ models does (rendered from ``nestml_models/glif_neuron.nestml.jinja``):
    the counter is set to ``round(tau_refrac / dt)`` steps; the spike is stamped at
    the end of the step. With escape noise (``delta_u > 0``) the cell spikes instead with
    probability ``1 - exp(-lambda dt)``, ``lambda = lambda0 exp((V - v_thresh - theta -
-   theta_v) / delta_u)``, drawn from the network's generator as the NESTML model draws it
-   (:mod:`glif_pynn.reference.escape`);
+   theta_v) / delta_u)``, drawn from the network's generator (:mod:`glif_pynn.reference.escape`:
+   the same law as the NESTML model, other draws);
 4. (:meth:`NeuronGroup.receive`) the synaptic input arriving in this step is added;
 5. (the network) the continuous current for the next step is set.
 
@@ -39,7 +39,7 @@ import numpy as np
 from glif_pynn.parameters import CONDUCTANCE, CURRENT, default_parameters, receptors, validate
 from glif_pynn.reference.propagators import chain3, chain4, coupling, coupling2, elementwise
 from glif_pynn.reference.escape import EscapeNoise
-from glif_pynn.reference.quadrature import Quadrature, compact as _compact
+from glif_pynn.reference.quadrature import Quadrature, at as _at, compact as _compact
 
 FLAVOURS = {"curr_exp": CURRENT, "curr_alpha": CURRENT, "cond_exp": CONDUCTANCE, "cond_alpha": CONDUCTANCE}
 
@@ -51,10 +51,6 @@ def steps(t_ms, dt: float) -> np.ndarray:
     NEST (which works in integer tics) gives 375 and 4, and so does this function.
     """
     return np.floor(np.asarray(t_ms, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
-
-
-def _at(value, index):
-    return value if np.ndim(value) == 0 else value[index]
 
 
 class NeuronGroup:

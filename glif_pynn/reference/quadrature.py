@@ -22,6 +22,11 @@ def compact(value, n: int):
     return np.array(array[0]) if n and np.all(array == array[0]) else np.array(array)
 
 
+def at(value, index):
+    """A :func:`compact` value (or any scalar or per-cell array) at the cells ``index``."""
+    return value if np.ndim(value) == 0 else value[index]
+
+
 class StepGroup(Protocol):
     """What :class:`Quadrature` reads from its neuron group (a
     :class:`glif_pynn.reference.neurons.NeuronGroup`), spelled out here so that this module
