@@ -37,6 +37,7 @@ BOUND_FLOOR = 0.05
 #: candidates drawn ahead per block, about (the block spans at most MAX_BLOCK_STEPS steps)
 BLOCK_CANDIDATES = 200_000
 MAX_BLOCK_STEPS = 256
+_NO_CELLS = np.zeros(0, dtype=np.int64)
 
 
 def escape_candidates(rng: np.random.Generator, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +94,7 @@ class EscapeNoise:
         self.lambda0_h = np.asarray(lambda0_h, dtype=float)
         self.noisy = np.broadcast_to(self.delta_u > 0, (n,)).copy()
         self.all_noisy = bool(self.noisy.all())
+        self.hard = ~self.noisy
         self.inverse_delta_u = 1.0 / np.where(self.delta_u > 0, self.delta_u, 1.0)
         self.bound = max(BOUND_FLOOR, float(np.max(np.broadcast_to(self.lambda0_h, (n,))[self.noisy])))
         with np.errstate(divide="ignore"):
@@ -112,22 +114,26 @@ class EscapeNoise:
         """This step's candidates (``E < R``) and their margins ``delta_u ln(E / lambda0_h)``: a candidate
         spikes when ``V - threshold`` exceeds its margin, i.e. when ``E < lambda dt``."""
         if self._step == self.block_steps:
-            self._trials, e = escape_candidates(self.rng, self.block_steps * self.n, self.bound)
-            cells = None if self.uniform else self._trials % self.n
-            with np.errstate(divide="ignore"):
-                margins = np.log(e)
-            margins -= _at(self.log_lambda0_h, cells)
-            margins *= _at(self.delta_u, cells)
-            self._margins = margins
-            self._edges = np.searchsorted(self._trials, np.arange(self.block_steps + 1) * self.n)
-            self._step = 0
+            self._draw_block()
         lo, hi = self._edges[self._step], self._edges[self._step + 1]
-        cells, margins = self._trials[lo:hi] - self._step * self.n, self._margins[lo:hi]
         self._step += 1
-        if not self.all_noisy:
-            keep = self.noisy[cells]
-            cells, margins = cells[keep], margins[keep]
-        return cells, margins
+        return self._cells[lo:hi], self._margins[lo:hi]
+
+    def _draw_block(self) -> None:
+        """Draw the candidates of the next ``block_steps`` steps: their cells, margins and per-step edges."""
+        trials, e = escape_candidates(self.rng, self.block_steps * self.n, self.bound)
+        if not self.all_noisy:                           # draws on hard-threshold cells are discarded
+            keep = self.noisy[trials % self.n]
+            trials, e = trials[keep], e[keep]
+        cells = trials % self.n
+        with np.errstate(divide="ignore"):
+            margins = np.log(e)
+        at = None if self.uniform else cells
+        margins -= _at(self.log_lambda0_h, at)
+        margins *= _at(self.delta_u, at)
+        self._cells, self._margins = cells, margins
+        self._edges = np.searchsorted(trials, np.arange(self.block_steps + 1) * self.n)
+        self._step = 0
 
     def apply(self, v: np.ndarray, threshold: np.ndarray, spikes: np.ndarray,
               refractory: Optional[np.ndarray] = None) -> None:
@@ -141,12 +147,14 @@ class EscapeNoise:
         np.greater(distance, self.part2_distance, out=spikes)        # part 2 concerns these cells
         if not self.all_noisy:
             spikes &= self.noisy
-        above = np.flatnonzero(spikes)
-        if self.all_noisy:
+        if spikes.any():                                 # part 2 is empty on most steps: skip the search
+            above = np.flatnonzero(spikes)
             spikes.fill(False)
         else:
+            above = _NO_CELLS                            # and spikes is all False already
+        if not self.all_noisy:
             np.greater(distance, 0.0, out=spikes)
-            spikes &= ~self.noisy
+            spikes &= self.hard
         cells, margins = self._next_candidates()
         if cells.size:                                   # part 1
             spikes[cells] = distance[cells] > margins

@@ -220,15 +220,15 @@ class NeuronGroup:
         for key in ("asc1", "asc2", "theta"):
             if act[key]:
                 s[key if key == "theta" else "i_" + key] *= self.decay[key]
-        if act["theta"] or act["theta_v"] or act["escape"]:
-            np.add(p["v_thresh"], s["theta"], out=t1)     # NESTML: V_th + theta_s + theta_v
-            t1 += tv
-            if act["escape"]:
-                self._escape.apply(v, t1, self._mask, self._refr if refractory else None)
-            else:
-                np.greater(v, t1, out=self._mask)
+        if act["theta"] or act["theta_v"]:
+            threshold = np.add(p["v_thresh"], s["theta"], out=t1)     # NESTML: V_th + theta_s + theta_v
+            threshold += tv
         else:
-            np.greater(v, p["v_thresh"], out=self._mask)
+            threshold = p["v_thresh"]
+        if act["escape"]:
+            self._escape.apply(v, threshold, self._mask, self._refr if refractory else None)
+        else:
+            np.greater(v, threshold, out=self._mask)
         if refractory:
             self._mask &= self._free
         if not self._mask.any():
