@@ -14,9 +14,9 @@ dt, R)) exp(-max(lambda dt - R, 0)) = exp(-lambda dt)``:
    Bernoulli process with geometric gaps (:func:`escape_candidates`): about ``n (1 - exp(-R))``
    draws per step instead of ``n``. Draws that fall on refractory cells are discarded.
 2. Where ``lambda dt > R``, the excess ``lambda dt - R``, by time rescaling: each cell sums it over
-   its tested steps and spikes when the sum passes its own ``Exp(1)`` budget, which is then drawn
-   anew (memorylessness makes what is left of a budget ``Exp(1)`` again). Steps on which part 1
-   fires or the cell is refractory are not summed.
+   the steps and spikes when the sum passes its own ``Exp(1)`` budget, which is then drawn anew
+   (memorylessness makes what is left of a budget ``Exp(1)`` again). Steps on which the cell spikes
+   anyway (part 1) or is refractory are summed too, which changes no decision (:meth:`EscapeNoise._part2`).
 
 ``R`` is at least every cell's ``lambda0_h`` (so part 2 concerns only cells above their threshold)
 and at least :data:`BOUND_FLOOR`, which moves cells just above the threshold into part 1, where a
@@ -26,7 +26,6 @@ per cell (its ``escape_budget``), thinned over time with the bound ``max(lambda0
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -105,7 +104,6 @@ class EscapeNoise:
         self.uniform = self.delta_u.ndim == 0 and self.lambda0_h.ndim == 0
         success = -math.expm1(-self.bound)
         self.block_steps = int(min(MAX_BLOCK_STEPS, max(1, BLOCK_CANDIDATES // max(1.0, n * success))))
-        self._flags = np.zeros(n, dtype=bool)
         self._distance = np.empty(n)
         self._excess_budget = rng.standard_exponential(n)
         self._step = self.block_steps           # no block drawn yet
@@ -135,45 +133,47 @@ class EscapeNoise:
         self._edges = np.searchsorted(trials, np.arange(self.block_steps + 1) * self.n)
         self._step = 0
 
-    def apply(self, v: np.ndarray, threshold: np.ndarray, spikes: np.ndarray,
-              refractory: Optional[np.ndarray] = None) -> None:
+    def apply(self, v: np.ndarray, threshold, spikes: np.ndarray) -> None:
         """Fill ``spikes`` for this step: ``V > threshold`` for the hard cells, escape noise for the others.
 
-        ``refractory`` (a mask, or None for none) marks the cells that are not tested in this step; the
-        caller masks their entries.
+        Refractory cells are drawn for as well; the caller masks their entries. Their part-2 budgets
+        may be spent or drawn anew, which leaves the law unchanged (see :meth:`_part2`).
         """
         distance = self._distance
         np.subtract(v, threshold, out=distance)
         np.greater(distance, self.part2_distance, out=spikes)        # part 2 concerns these cells
         if not self.all_noisy:
             spikes &= self.noisy
-        if spikes.any():                                 # part 2 is empty on most steps: skip the search
-            above = np.flatnonzero(spikes)
-            spikes.fill(False)
-        else:
-            above = _NO_CELLS                            # and spikes is all False already
+        above = np.flatnonzero(spikes) if spikes.any() else _NO_CELLS
         if not self.all_noisy:
             np.greater(distance, 0.0, out=spikes)
             spikes &= self.hard
+        elif above.size:
+            spikes.fill(False)
+        if above.size:
+            self._part2(above, distance, spikes)
         cells, margins = self._next_candidates()
-        if cells.size:                                   # part 1
+        if cells.size:                                   # part 1, last: it only adds spikes to part 2's
             spikes[cells] = distance[cells] > margins
-        if above.size and refractory is not None:
-            above = above[~refractory[above]]
-        if above.size and cells.size:
-            self._flags[cells] = True
-            above = above[~self._flags[above]]
-            self._flags[cells] = False
-        if above.size:                                   # part 2
-            excess = distance[above]
-            excess *= _at(self.inverse_delta_u, above)
-            with np.errstate(over="ignore"):
-                np.exp(excess, out=excess)
-            excess *= _at(self.lambda0_h, above)
-            excess -= self.bound
-            budget = self._excess_budget[above]
-            fired = budget < excess
-            spikes[above] = fired
-            budget -= excess
-            budget[fired] = self.rng.standard_exponential(int(np.count_nonzero(fired)))
-            self._excess_budget[above] = budget
+
+    def _part2(self, above: np.ndarray, distance: np.ndarray, spikes: np.ndarray) -> None:
+        """Spend each cell's Exp(1) budget by its excess ``lambda dt - R``; spike where it runs out.
+
+        It runs on every step where a cell is ``part2_distance`` above its threshold, also where
+        part 1 fires it or it is refractory. That changes no decision: after any step the budget is
+        ``Exp(1)`` again, independent of the past (what is left of one given that it was not used up,
+        by memorylessness, or a new one), and on those steps the cell's outcome does not depend on it
+        (a candidate of part 1 there always spikes: its margin is below ``part2_distance``).
+        """
+        excess = distance[above]
+        excess *= _at(self.inverse_delta_u, above)
+        with np.errstate(over="ignore"):
+            np.exp(excess, out=excess)
+        excess *= _at(self.lambda0_h, above)
+        excess -= self.bound
+        budget = self._excess_budget[above]
+        fired = budget < excess
+        spikes[above] = fired
+        budget -= excess
+        budget[fired] = self.rng.standard_exponential(int(np.count_nonzero(fired)))
+        self._excess_budget[above] = budget

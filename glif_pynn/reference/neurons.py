@@ -226,7 +226,7 @@ class NeuronGroup:
         else:
             threshold = p["v_thresh"]
         if act["escape"]:
-            self._escape.apply(v, threshold, self._mask, self._refr if refractory else None)
+            self._escape.apply(v, threshold, self._mask)
         else:
             np.greater(v, threshold, out=self._mask)
         if refractory:
