@@ -101,7 +101,6 @@ class EscapeNoise:
             # part 2 concerns a cell only where V - threshold > delta_u ln(R / lambda0_h) (>= 0; inf: never)
             self.part2_distance = np.where(self.lambda0_h > 0, self.delta_u * (math.log(self.bound) - self.log_lambda0_h),
                                            np.inf)
-        self.uniform = self.delta_u.ndim == 0 and self.lambda0_h.ndim == 0
         success = -math.expm1(-self.bound)
         self.block_steps = int(min(MAX_BLOCK_STEPS, max(1, BLOCK_CANDIDATES // max(1.0, n * success))))
         self._distance = np.empty(n)
@@ -120,15 +119,14 @@ class EscapeNoise:
     def _draw_block(self) -> None:
         """Draw the candidates of the next ``block_steps`` steps: their cells, margins and per-step edges."""
         trials, e = escape_candidates(self.rng, self.block_steps * self.n, self.bound)
-        if not self.all_noisy:                           # draws on hard-threshold cells are discarded
-            keep = self.noisy[trials % self.n]
-            trials, e = trials[keep], e[keep]
         cells = trials % self.n
+        if not self.all_noisy:                           # draws on hard-threshold cells are discarded
+            keep = self.noisy[cells]
+            trials, cells, e = trials[keep], cells[keep], e[keep]
         with np.errstate(divide="ignore"):
             margins = np.log(e)
-        at = None if self.uniform else cells
-        margins -= _at(self.log_lambda0_h, at)
-        margins *= _at(self.delta_u, at)
+        margins -= _at(self.log_lambda0_h, cells)
+        margins *= _at(self.delta_u, cells)
         self._cells, self._margins = cells, margins
         self._edges = np.searchsorted(trials, np.arange(self.block_steps + 1) * self.n)
         self._step = 0
