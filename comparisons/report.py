@@ -163,9 +163,11 @@ def brian2_study(quick: bool, say: Callable[[str], None]) -> dict:
 
 
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,
-            sizes: Optional[tuple] = None) -> Path:
+            sizes: Optional[tuple] = None, resume: bool = False) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
-    ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6)."""
+    ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6; ``resume``: read back the studies
+    whose JSON file an interrupted run with the same options left in ``out``, and run only the rest;
+    the report names the studies read back and when their files were written)."""
     import importlib.util
 
     from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, chimera, convergence,
@@ -203,12 +205,24 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
     else:
         say("Brian2 does not import here and .venv-brian2 is missing (`make brian2` creates it); "
             "its study is left out")
+    reused = {}
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
+        path = out / f"{key}.json"
+        if resume and path.is_file():
+            results[key] = json.loads(path.read_text())
+            reused[key] = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+            say(f"[{i}/{len(steps)}] {title}: read back from {path} (written {reused[key]})")
+            continue
         say(f"[{i}/{len(steps)}] {title}")
         started = time.monotonic()
         results[key] = study()
-        (out / f"{key}.json").write_text(json.dumps(results[key], indent=1))
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results[key], indent=1))
+        tmp.replace(path)
         say(f"      done in {time.monotonic() - started:.0f} s")
+    if reused:
+        results["machine"]["studies read back from an earlier run (file written)"] = ", ".join(
+            f"{key} ({when})" for key, when in reused.items())
     convergence_figure(results["convergence"], out / "convergence.png")
     (out / "machine.json").write_text(json.dumps(results["machine"], indent=1))
     return write_report(results, out)

@@ -193,7 +193,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     from comparisons.report import run_all
     sizes = tuple(float(x) for x in args.sizes.split(",")) if args.sizes else None
-    path = run_all(Path(args.output), quick=args.quick, sizes=sizes,
+    path = run_all(Path(args.output), quick=args.quick, sizes=sizes, resume=args.resume,
                    progress=lambda line: print(f"glif-pynn compare: {line}", flush=True))
     print(f"glif-pynn: report written to {path}")
     return 0
@@ -268,6 +268,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     compare.add_argument("--output", default="results/report", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
     compare.add_argument("--sizes", default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
+    compare.add_argument("--resume", action="store_true",
+                         help="after an interrupted run with the same options: read back the studies whose JSON is "
+                              "already in --output and run only the rest (the report names those read back)")
     compare.set_defaults(func=_compare)
     sonata = commands.add_parser("sonata", help="run a SONATA simulation config (e.g. built with BMTK) and write "
                                                 "its spikes")

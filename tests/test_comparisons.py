@@ -31,3 +31,39 @@ def test_report_writes_tables_from_results(tmp_path):
     text = report.write_report(results, tmp_path).read_text()
     assert "| glif_psc | 2.00 |" in text
     assert math.isclose(convergence.observed_order(results["convergence"], "glif_psc"), 2.0)
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, monkeypatch, resume):
+    """`glif-pynn compare --resume`: a study whose JSON an interrupted run left is read back, not run again;
+    without --resume every study runs; the report names the studies read back."""
+    import importlib
+    import json
+    ran, reported = [], {}
+    modules = ("agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "performance",
+               "escape_noise", "network", "fitting", "chimera", "sonata_bmtk")
+    for name in modules:
+        try:
+            module = importlib.import_module(f"comparisons.{name}")
+        except ImportError:  # sonata_bmtk without bmtk: the step is left out
+            continue
+        monkeypatch.setattr(module, "run", lambda *a, _name=name, **k: ran.append(_name) or {"ran": _name})
+    monkeypatch.setattr(report, "example_figures", lambda *a: ran.append("figures") or {"ran": "figures"})
+    monkeypatch.setattr(report, "brian2_available", lambda: False)
+    monkeypatch.setattr(report, "convergence_figure", lambda *a: None)
+    monkeypatch.setattr(report, "write_report", lambda results, out: reported.update(results) or out / "report.md")
+    for name in ("agreement_glif_psc", "performance"):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"from": "earlier run"}))
+
+    report.run_all(tmp_path, resume=resume, progress=lambda line: None)
+
+    skipped = {"agreement_glif_psc", "performance"} if resume else set()
+    assert "agreement_glif_cond" in ran and "fitting" in ran and "figures" in ran
+    assert skipped.isdisjoint(ran) and len(ran) == len(set(ran))
+    for name in ("agreement_glif_psc", "performance"):
+        expected = {"from": "earlier run"} if resume else {"ran": name}
+        assert reported[name] == expected
+        assert json.loads((tmp_path / f"{name}.json").read_text()) == expected
+    note = reported["machine"].get("studies read back from an earlier run (file written)", "")
+    assert ("agreement_glif_psc (" in note and "performance (" in note) == resume
+    assert not list(tmp_path.glob("*.tmp")), "each study's JSON is written whole, through a temporary file"
