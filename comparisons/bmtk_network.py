@@ -184,8 +184,9 @@ def run_bmtk(simulation_config: Path, timeout: float = 600.0) -> dict:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_", "PMIX_", "PMI_"))}
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", _BMTK_SCRIPT, str(simulation_config)], capture_output=True,
-                            text=True, timeout=timeout, env=env, cwd=str(Path(simulation_config).parent))
+    config = Path(simulation_config).resolve()      # PointNet runs in the config's folder (its relative paths)
+    result = subprocess.run([sys.executable, "-c", _BMTK_SCRIPT, str(config)], capture_output=True,
+                            text=True, timeout=timeout, env=env, cwd=str(config.parent))
     line = next((ln for ln in result.stdout.splitlines() if ln.startswith("BMTK-TIMES ")), None)
     if result.returncode != 0 or line is None:
         raise RuntimeError(f"BMTK PointNet failed (exit code {result.returncode}):\n"

@@ -21,6 +21,7 @@ Runtime: about 60 s on 2 busy cores (BMTK about 25 s of it).
 """
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def network(tmp_path_factory):
     spikes = {}
     for dt in DTS:
         config = bmtk_network.write_configs(directory, DURATION, dt, output=f"bmtk_{dt}")
+        if dt == DTS[1]:      # a path relative to the working directory, as `glif-pynn compare` gives it
+            config = Path(os.path.relpath(config))
         bmtk_network.run_bmtk(config)
         spikes[dt] = bmtk_network.read_spikes(directory / f"bmtk_{dt}" / "spikes.h5")
     return directory, spikes
