@@ -12,7 +12,7 @@ same Bernoulli trial: the count is binomial and the interspike intervals, in ste
 geometric with parameter p. Neither backend draws one number per step (docs/guide/stochastic.md,
 "How the draws are arranged"): the NESTML model thins one budget per cell with the bound
 ``max(lambda0 dt, lambda dt)``; the reference splits the trial at a bound ``R >= BOUND_FLOOR``
-into candidates drawn ahead and an excess budget. The frozen cases put V below the threshold,
+into candidates drawn ahead and a draw for the excess above R. The frozen cases put V below the threshold,
 above it, and far below it with ``lambda0 dt > 1``, so that every branch of both arrangements is
 what decides the spikes in one of them.
 """
@@ -61,8 +61,18 @@ def step_probability(params) -> float:
     return -math.expm1(-rate_hz * DT * 1e-3)
 
 
-def isis_in_steps(trains):
-    return np.concatenate([np.diff(np.concatenate([[0.0], st])) for st in trains]) / DT
+def isis_in_steps(trains, duration: float, horizon: float):
+    """Intervals (in steps) from time 0 and from each spike to the next spike, for the starts at least
+    ``horizon`` ms before the end of the run; an interval that the end cuts is returned as its lower bound
+    (it is longer than ``horizon``). Taking every interval instead would miss just the long ones that the
+    end cuts, and bias the law towards short intervals."""
+    out = []
+    for st in trains:
+        starts = np.concatenate([[0.0], st])
+        ends = np.concatenate([st, [duration + DT]])          # no next spike: longer than the run allows
+        keep = starts <= duration - horizon
+        out.append(ends[keep] - starts[keep])
+    return np.concatenate(out) / DT
 
 
 def geometric_fit_pvalue(steps: np.ndarray, p: float, bins: int = 40) -> float:
@@ -78,7 +88,7 @@ def geometric_fit_pvalue(steps: np.ndarray, p: float, bins: int = 40) -> float:
 
 
 #: frozen cases: V 5 mV below the threshold (p = 0.0016); 3 mV above it, where the NESTML model's bound is
-#: lambda dt and the reference decides most spikes by its excess budget (p = 0.086); 10 mV below with
+#: lambda dt and the reference decides most spikes by its excess draws (p = 0.086); 10 mV below with
 #: lambda0 dt = 2, where the bound of both is lambda0 dt and a fraction of the candidates spike (p = 0.0134).
 #: Durations give 1e5-2e5 spikes in 200 cells.
 FROZEN_CASES = {"below the threshold": ({}, 5000.0),
@@ -98,8 +108,12 @@ def test_frozen_v_fires_at_the_bernoulli_rate_with_geometric_intervals(name, cas
     sd = math.sqrt(trials * p * (1 - p))
     assert count > 1000, "non-trivial: the cells fire"
     assert abs(count - trials * p) < 4 * sd, f"{count} spikes, expected {trials * p:.0f} +- {sd:.0f} (4 sd)"
-    # intervals in whole steps (spikes are stamped at the end of a step): geometric from 1 step on
-    steps = np.rint(isis_in_steps(trains))
+    # intervals in whole steps (spikes are stamped at the end of a step): geometric from 1 step on; the
+    # horizon, 20 mean intervals, is what a start needs for its interval to end within the run but with
+    # chance exp(-20); a longer one still lands in the last bin of the test
+    horizon = 20.0 * DT / p
+    assert horizon < duration / 2
+    steps = np.rint(isis_in_steps(trains, duration, horizon))
     assert steps.min() >= 1
     assert geometric_fit_pvalue(steps, p) > ALPHA, "ISIs are geometric with parameter p"
     # the same test rejects a geometric law whose p is 10 % off: it has the power to fail
@@ -174,6 +188,26 @@ def test_lambda0_is_ignored_with_the_hard_threshold(name):
     with_lambda = spike_trains(name, 5, 500.0, seed=2, lambda0=500.0, delta_u=0.0, **base)
     assert sum(len(st) for st in hard) > 10
     assert all(np.array_equal(a, b) for a, b in zip(hard, with_lambda))
+
+
+@pytest.mark.parametrize("above_mV", [1.0, 3.0])
+@pytest.mark.parametrize("name", BACKENDS)
+def test_hard_and_soft_cells_of_one_population_keep_their_own_rules(name, above_mV):
+    """A population whose cells alternate delta_u = 0 and delta_u > 0, with V frozen above the threshold:
+    each hard cell fires on every step, as a clock; the soft cells fire at the Bernoulli rate. The
+    reference decides the soft cells 1 mV above by part 1 of its draws alone (lambda dt < R), 3 mV above
+    mostly by part 2."""
+    params = dict(FROZEN, v_rest=FROZEN["v_thresh"] + above_mV)
+    n, duration = 200, 1000.0
+    soft = np.arange(n) % 2 == 1
+    trains = spike_trains(name, n, duration, **dict(params, delta_u=np.where(soft, params["delta_u"], 0.0)))
+    steps = round(duration / DT)
+    counts = np.array([len(st) for st in trains])
+    assert np.all(counts[~soft] == steps), "a hard cell above its threshold fires on every step"
+    p = step_probability(params)
+    trials = soft.sum() * steps
+    sd = math.sqrt(trials * p * (1 - p))
+    assert abs(counts[soft].sum() - trials * p) < 4 * sd, f"{counts[soft].sum()} soft spikes, {trials * p:.0f} +- {sd:.0f}"
 
 
 @pytest.mark.parametrize("bad, match", [({"lambda0": -1.0}, "lambda0"), ({"delta_u": -0.5}, "delta_u"),

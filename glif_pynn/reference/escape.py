@@ -13,10 +13,9 @@ dt, R)) exp(-max(lambda dt - R, 0)) = exp(-lambda dt)``:
    these "candidates" and their ``E`` are drawn ahead, for a block of steps at a time, as a
    Bernoulli process with geometric gaps (:func:`escape_candidates`): about ``n (1 - exp(-R))``
    draws per step instead of ``n``. Draws that fall on refractory cells are discarded.
-2. Where ``lambda dt > R``, the excess ``lambda dt - R``, by time rescaling: each cell sums it over
-   the steps and spikes when the sum passes its own ``Exp(1)`` budget, which is then drawn anew
-   (memorylessness makes what is left of a budget ``Exp(1)`` again). Steps on which the cell spikes
-   anyway (part 1) or is refractory are summed too, which changes no decision (:meth:`EscapeNoise._part2`).
+2. Where ``lambda dt > R``, the excess: ``E' < lambda dt - R`` for a fresh ``E' ~ Exp(1)`` of that
+   cell and step (:meth:`EscapeNoise._part2`). Only cells that far above their threshold draw; the
+   draws of refractory cells and of part-1 candidates are drawn and not used.
 
 ``R`` is at least every cell's ``lambda0_h`` (so part 2 concerns only cells above their threshold)
 and at least :data:`BOUND_FLOOR`, which moves cells just above the threshold into part 1, where a
@@ -36,7 +35,6 @@ BOUND_FLOOR = 0.05
 #: candidates drawn ahead per block, about (the block spans at most MAX_BLOCK_STEPS steps)
 BLOCK_CANDIDATES = 200_000
 MAX_BLOCK_STEPS = 256
-_NO_CELLS = np.zeros(0, dtype=np.int64)
 
 
 def escape_candidates(rng: np.random.Generator, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +92,6 @@ class EscapeNoise:
         self.noisy = np.broadcast_to(self.delta_u > 0, (n,)).copy()
         self.all_noisy = bool(self.noisy.all())
         self.hard = ~self.noisy
-        self.inverse_delta_u = 1.0 / np.where(self.delta_u > 0, self.delta_u, 1.0)
         self.bound = max(BOUND_FLOOR, float(np.max(np.broadcast_to(self.lambda0_h, (n,))[self.noisy])))
         with np.errstate(divide="ignore"):
             self.log_lambda0_h = np.log(self.lambda0_h)                   # -inf: the cell never spikes
@@ -104,7 +101,6 @@ class EscapeNoise:
         success = -math.expm1(-self.bound)
         self.block_steps = int(min(MAX_BLOCK_STEPS, max(1, BLOCK_CANDIDATES // max(1.0, n * success))))
         self._distance = np.empty(n)
-        self._excess_budget = rng.standard_exponential(n)
         self._step = self.block_steps           # no block drawn yet
 
     def _next_candidates(self) -> tuple[np.ndarray, np.ndarray]:
@@ -134,20 +130,17 @@ class EscapeNoise:
     def apply(self, v: np.ndarray, threshold, spikes: np.ndarray) -> None:
         """Fill ``spikes`` for this step: ``V > threshold`` for the hard cells, escape noise for the others.
 
-        Refractory cells are drawn for as well; the caller masks their entries. Their part-2 budgets
-        may be spent or drawn anew, which leaves the law unchanged (see :meth:`_part2`).
+        Refractory cells are drawn for as well; the caller masks their entries.
         """
         distance = self._distance
         np.subtract(v, threshold, out=distance)
         np.greater(distance, self.part2_distance, out=spikes)        # part 2 concerns these cells
         if not self.all_noisy:
             spikes &= self.noisy
-        above = np.flatnonzero(spikes) if spikes.any() else _NO_CELLS
-        if not self.all_noisy:
+        above = spikes.nonzero()[0]
+        if not self.all_noisy:                           # else spikes is False but where ``above``
             np.greater(distance, 0.0, out=spikes)
             spikes &= self.hard
-        elif above.size:
-            spikes.fill(False)
         if above.size:
             self._part2(above, distance, spikes)
         cells, margins = self._next_candidates()
@@ -155,23 +148,11 @@ class EscapeNoise:
             spikes[cells] = distance[cells] > margins
 
     def _part2(self, above: np.ndarray, distance: np.ndarray, spikes: np.ndarray) -> None:
-        """Spend each cell's Exp(1) budget by its excess ``lambda dt - R``; spike where it runs out.
-
-        It runs on every step where a cell is ``part2_distance`` above its threshold, also where
-        part 1 fires it or it is refractory. That changes no decision: after any step the budget is
-        ``Exp(1)`` again, independent of the past (what is left of one given that it was not used up,
-        by memorylessness, or a new one), and on those steps the cell's outcome does not depend on it
-        (a candidate of part 1 there always spikes: its margin is below ``part2_distance``).
-        """
-        excess = distance[above]
-        excess *= _at(self.inverse_delta_u, above)
-        with np.errstate(over="ignore"):
-            np.exp(excess, out=excess)
-        excess *= _at(self.lambda0_h, above)
-        excess -= self.bound
-        budget = self._excess_budget[above]
-        fired = budget < excess
-        spikes[above] = fired
-        budget -= excess
-        budget[fired] = self.rng.standard_exponential(int(np.count_nonzero(fired)))
-        self._excess_budget[above] = budget
+        """The cells ``above`` (``lambda dt > R``) spike where a fresh ``E' ~ Exp(1)`` is below ``lambda dt - R``,
+        i.e. where ``V - threshold`` exceeds ``delta_u ln((E' + R) / lambda0_h)`` (no exp, so no overflow)."""
+        margins = self.rng.standard_exponential(above.size)
+        margins += self.bound
+        np.log(margins, out=margins)
+        margins -= _at(self.log_lambda0_h, above)
+        margins *= _at(self.delta_u, above)
+        spikes[above] = distance[above] > margins
