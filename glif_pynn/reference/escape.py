@@ -14,7 +14,8 @@ dt, R)) exp(-max(lambda dt - R, 0)) = exp(-lambda dt)``:
    Bernoulli process with geometric gaps (:func:`escape_candidates`): about ``n (1 - exp(-R))``
    draws per step instead of ``n``. Draws that fall on refractory cells are discarded.
 2. Where ``lambda dt > R``, the excess: ``E' < lambda dt - R`` for a fresh ``E' ~ Exp(1)`` of that
-   cell and step (:meth:`EscapeNoise._part2`). Only cells that far above their threshold draw; the
+   cell and step (:meth:`EscapeNoise._part2`). Only cells that far above their threshold use one;
+   the ``E'`` are drawn ahead too, as a pool of independent variates that each serves once. The
    draws of refractory cells and of part-1 candidates are drawn and not used.
 
 ``R`` is at least every cell's ``lambda0_h`` (so part 2 concerns only cells above their threshold)
@@ -35,6 +36,8 @@ BOUND_FLOOR = 0.05
 #: candidates drawn ahead per block, about (the block spans at most MAX_BLOCK_STEPS steps)
 BLOCK_CANDIDATES = 200_000
 MAX_BLOCK_STEPS = 256
+#: part-2 variates drawn ahead at a time (at least)
+EXCESS_POOL = 8192
 
 
 def escape_candidates(rng: np.random.Generator, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +105,9 @@ class EscapeNoise:
         self.block_steps = int(min(MAX_BLOCK_STEPS, max(1, BLOCK_CANDIDATES // max(1.0, n * success))))
         self._distance = np.empty(n)
         self._step = self.block_steps           # no block drawn yet
+        # one delta_u and lambda0 for every cell: the part-2 pool holds margins, not only ln(E' + R)
+        self._uniform = self.delta_u.ndim == 0 and self.lambda0_h.ndim == 0
+        self._pool, self._pool_next = np.zeros(0), 0
 
     def _next_candidates(self) -> tuple[np.ndarray, np.ndarray]:
         """This step's candidates (``E < R``) and their margins ``delta_u ln(E / lambda0_h)``: a candidate
@@ -150,9 +156,17 @@ class EscapeNoise:
     def _part2(self, above: np.ndarray, distance: np.ndarray, spikes: np.ndarray) -> None:
         """The cells ``above`` (``lambda dt > R``) spike where a fresh ``E' ~ Exp(1)`` is below ``lambda dt - R``,
         i.e. where ``V - threshold`` exceeds ``delta_u ln((E' + R) / lambda0_h)`` (no exp, so no overflow)."""
-        margins = self.rng.standard_exponential(above.size)
-        margins += self.bound
-        np.log(margins, out=margins)
-        margins -= _at(self.log_lambda0_h, above)
-        margins *= _at(self.delta_u, above)
+        k = above.size
+        if self._pool_next + k > self._pool.size:
+            pool = self.rng.standard_exponential(max(EXCESS_POOL, k))
+            pool += self.bound
+            np.log(pool, out=pool)
+            if self._uniform:
+                pool -= self.log_lambda0_h
+                pool *= self.delta_u
+            self._pool, self._pool_next = pool, 0
+        margins = self._pool[self._pool_next:self._pool_next + k]
+        self._pool_next += k
+        if not self._uniform:
+            margins = (margins - _at(self.log_lambda0_h, above)) * _at(self.delta_u, above)
         spikes[above] = distance[above] > margins
