@@ -354,6 +354,13 @@ def markdown(result: dict) -> str:
              "at the first run. NESTML GLIF (`glif_psc_alpha_neuron`) and `glif_psc` (two receptor ports, "
              "alpha PSCs) are both GLIF4; `iaf_psc_exp` is not the same model (no adaptation, exponential PSCs "
              "of the same charge): the floor of a NEST point neuron.", ""]
+    return "\n".join(lines + [tables(result, heading="###")])
+
+
+def tables(result: dict, heading: str = "###") -> str:
+    """The PyNEST and PyNN tables of a network result, each under ``heading`` (a Markdown heading mark, or
+    ``""`` for a bold line), for the report and the documentation."""
+    lines = []
     parts = [("PyNEST", PEER, result["spec"]), ("PyNN", "pyNN.nest", result.get("pynn_spec"))]
     for api, peer, spec in parts:
         rows = [dict(r) for r in result["rows"] if r["api"] == api]
@@ -361,7 +368,8 @@ def markdown(result: dict) -> str:
             continue
         for row in rows:
             row["paired"] = ", ".join(f"{x:.2f}" for x in sorted(row["paired_sim_ratios"]))
-        lines += [f"### {api} (ratios to {peer})", "", describe(NetworkSpec(**spec)) + ".", "",
+        title = f"{api} (ratios to {peer})"
+        lines += [f"{heading} {title}" if heading else f"**{title}**", "", describe(NetworkSpec(**spec)) + ".", "",
                   markdown_table(rows, [
                       ("kind", "kind", "s"), ("build_s", "build (s)", ".1f"), ("build_s_ratio", "ratio", ".2f"),
                       ("sim_s", "simulation (s)", ".2f"), ("sim_s_ratio", "ratio", ".2f"),

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from comparisons.performance import PAIRS
+from comparisons.summary import READ_BACK
 from comparisons.tables import markdown_table
 
 
@@ -221,7 +222,7 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
         tmp.replace(path)
         say(f"      done in {time.monotonic() - started:.0f} s")
     if reused:
-        results["machine"]["studies read back from an earlier run (file written)"] = ", ".join(
+        results["machine"][READ_BACK] = ", ".join(
             f"{key} ({when})" for key, when in reused.items())
     convergence_figure(results["convergence"], out / "convergence.png")
     (out / "machine.json").write_text(json.dumps(results["machine"], indent=1))

@@ -25,6 +25,8 @@ BEGIN = "<!-- headline: generated from comparisons/report/*.json by `python -m c
 END = "<!-- end of headline -->"
 
 NESTML_DC, GLIF_PSC_DC = "NESTML GLIF, dc_generator", "NEST glif_psc, dc_generator"
+#: the machine entry of a resumed report (comparisons.report.run_all)
+READ_BACK = "studies read back from an earlier run (file written)"
 NESTML_IE, IAF_IE, REFERENCE = "NESTML GLIF, I_e", "NEST iaf_psc_exp, I_e", "numpy reference"
 
 
@@ -81,7 +83,46 @@ def _speed(perf: dict) -> str:
               for r in perf["isolated"] if r["kind"] == NESTML_DC]
     return (f"{_n(n)} neurons, 1 thread: NESTML {ours['ns_per_update']:.0f}, glif_psc {theirs['ns_per_update']:.0f} "
             f"ns per neuron-update; ratio of medians {min(ratios):.2f}-{max(ratios):.2f} over "
-            f"{_n(min(r['neurons'] for r in perf['isolated']))}-{_n(n)} neurons, 1-2 threads")
+            f"{_n(min(r['neurons'] for r in perf['isolated']))}-{_n(n)} neurons, 1-2 threads" + _like_with_like(perf))
+
+
+def _like_with_like(perf: dict) -> str:
+    """The ratios of the like-with-like pair (alpha PSCs, 2 ports, GLIF4) at 1 thread, where measured."""
+    pairs = [(n, _isolated(perf, LIKE_WITH_LIKE[0], n, 1), _isolated(perf, LIKE_WITH_LIKE[1], n, 1))
+             for n in sorted({r["neurons"] for r in perf["isolated"]})]
+    cells = [f"{ours['ns_per_update'] / theirs['ns_per_update']:.2f} ({_n(n)})" for n, ours, theirs in pairs
+             if ours and theirs]
+    return f"; like with like (alpha PSCs, 2 ports, GLIF4, 1 thread): {', '.join(cells)}" if cells else ""
+
+
+def _network(result: dict) -> str:
+    """The recurrent network's simulation-time ratios to glif_psc (PyNEST) and its firing."""
+    from comparisons.network import PEER
+    rows = {r["kind"]: r for r in result["rows"] if r["api"] == "PyNEST"}
+    ours = rows["NESTML GLIF"]
+    others = ", ".join(f"{kind} {row['sim_s_ratio']:.2f}" for kind, row in rows.items()
+                       if kind not in ("NESTML GLIF", PEER))
+    return (f"NESTML {ours['sim_s_ratio']:.2f}x {PEER}'s simulation time ({others}); {ours['rate_hz']:.1f} Hz, "
+            f"ISI CV {ours['cv_isi']:.2f}; 10k cells x 1000 inputs, PyNEST, medians of {result['repeats']} rounds")
+
+
+def _escape_noise(result: dict) -> str:
+    """Noise on / off at an equal rate, and the deterministic path against a build without noise code."""
+    from comparisons.escape_noise import NOISE
+    equal_rate = min(NOISE, key=NOISE.get)        # the lowest lambda0: noisy cells fire at the deterministic rate
+    rows = [r for r in result["bench"]["ratios"] if r["noise"] == equal_rate]
+    on_off = "; ".join(f"{_n(r['neurons'])}: NEST {r['nest_noise_on_vs_off']:.2f}, reference "
+                       f"{r['reference_noise_on_vs_off']:.2f}" for r in rows)
+    hard = ", ".join(f"{r['nest_deterministic_vs_hard_threshold']:.2f}" for r in rows)
+    return (f"noise on / off at an equal rate ({equal_rate}) {on_off}; NEST's deterministic path {hard} of a "
+            f"build without the noise code")
+
+
+def _fitting(result: dict) -> str:
+    best = next(r for r in result["rows"] if r["level"] == result["best_level"])
+    return (f"held-out Gamma (+-2 ms) GLIF1-5 " + ", ".join(f"{r['test_gamma']:.2f}" for r in result["rows"])
+            + f"; best GLIF{best['level']} (goal {result['goal']:.1f}; published threshold models 0.7-0.8); "
+            f"GLIF5 fit {best['fit_seconds']:.0f} s")
 
 
 def _memory(perf: dict) -> str:
@@ -109,13 +150,26 @@ def headline_markdown(report_dir: Path = REPORT_DIR) -> str:
             ("speed (isolated neurons)", _speed(report["performance"])),
             ("memory", _memory(report["performance"])),
             ("synaptic events", _events(report["performance"]))]
+    optional = [("recurrent network", "network", _network), ("escape noise cost", "escape_noise", _escape_noise),
+                ("fitting a Hodgkin-Huxley cell", "fitting", _fitting)]
+    rows += [(what, summary(report[study])) for what, study, summary in optional if study in report]
     machine = report["machine"]
     return "\n".join([
         markdown_table([{"what": what, "result": result} for what, result in rows],
                        [("what", "study", "s"), ("result", "result", "s")]), "",
         f"Measured on {machine['cores']} cores ({machine['cpu']}), NEST {machine['nest-simulator']}, "
-        f"NESTML {machine['nestml']}, PyNN {machine['PyNN']}, {machine['date'][:10]}, load average "
+        f"NESTML {machine['nestml']}, PyNN {machine['PyNN']}, {_dates(machine)}, load average "
         f"{machine['load average at start'].split()[0]} at the start."])
+
+
+def _dates(machine: dict) -> str:
+    """The run's date; for a resumed run, the span from the first study read back, and how many were."""
+    read_back = machine.get(READ_BACK)
+    if not read_back:
+        return machine["date"][:10]
+    dates = sorted({part.rsplit("(", 1)[1][:10] for part in read_back.split(", ")} | {machine["date"][:10]})
+    return (f"{dates[0]} to {dates[-1]} (`glif-pynn compare --resume`: {len(read_back.split(', '))} studies read "
+            f"back from earlier, interrupted runs)" if len(dates) > 1 else dates[0])
 
 
 def levels_markdown(study: str = "agreement_glif_psc", report_dir: Path = REPORT_DIR) -> str:
@@ -158,6 +212,12 @@ def speed_markdown(report_dir: Path = REPORT_DIR) -> str:
         ("like", "ratio like with like (alpha, 2 ports)", "s"),
         ("NESTML GLIF, I_e", "NESTML, I_e", ".1f"), ("NEST iaf_psc_exp, I_e", "iaf_psc_exp, I_e", ".1f"),
         ("numpy reference", "numpy reference", ".1f")])
+
+
+def network_markdown(report_dir: Path = REPORT_DIR) -> str:
+    """The recurrent network's tables (PyNEST and PyNN) of the report."""
+    from comparisons.network import tables
+    return tables(load_report(report_dir)["network"], heading="")
 
 
 def readme_block(text: str) -> tuple[int, int]:

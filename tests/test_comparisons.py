@@ -64,6 +64,6 @@ def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, 
         expected = {"from": "earlier run"} if resume else {"ran": name}
         assert reported[name] == expected
         assert json.loads((tmp_path / f"{name}.json").read_text()) == expected
-    note = reported["machine"].get("studies read back from an earlier run (file written)", "")
+    note = reported["machine"].get(report.READ_BACK, "")
     assert ("agreement_glif_psc (" in note and "performance (" in note) == resume
     assert not list(tmp_path.glob("*.tmp")), "each study's JSON is written whole, through a temporary file"

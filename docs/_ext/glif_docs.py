@@ -23,7 +23,7 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from comparisons.summary import REPORT_DIR, headline_markdown, levels_markdown, speed_markdown
+from comparisons.summary import REPORT_DIR, headline_markdown, levels_markdown, network_markdown, speed_markdown
 from comparisons.tables import markdown_table
 from glif_pynn import parameters as table
 
@@ -137,9 +137,15 @@ class Speed(_MarkdownTable):
         return speed_markdown()
 
 
+class Network(_MarkdownTable):
+    def markdown(self) -> str:
+        self.env.note_dependency(str(REPORT_DIR / "network.json"))
+        return network_markdown()
+
+
 def setup(app: Sphinx) -> dict:
     for name, directive in (("glif-parameters", Parameters), ("glif-recordables", Recordables),
                             ("glif-cell-types", CellTypes), ("glif-headline", Headline), ("glif-levels", Levels),
-                            ("glif-speed", Speed)):
+                            ("glif-speed", Speed), ("glif-network", Network)):
         app.add_directive(name, directive)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
