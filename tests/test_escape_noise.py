@@ -207,7 +207,8 @@ def test_hard_and_soft_cells_of_one_population_keep_their_own_rules(name, above_
     p = step_probability(params)
     trials = soft.sum() * steps
     sd = math.sqrt(trials * p * (1 - p))
-    assert abs(counts[soft].sum() - trials * p) < 4 * sd, f"{counts[soft].sum()} soft spikes, {trials * p:.0f} +- {sd:.0f}"
+    fired = counts[soft].sum()
+    assert abs(fired - trials * p) < 4 * sd, f"{fired} soft spikes, expected {trials * p:.0f} +- {sd:.0f} (4 sd)"
 
 
 @pytest.mark.parametrize("bad, match", [({"lambda0": -1.0}, "lambda0"), ({"delta_u": -0.5}, "delta_u"),
