@@ -12,6 +12,7 @@ import numpy as np
 from comparisons.performance import PAIRS
 from comparisons.summary import READ_BACK
 from comparisons.tables import markdown_table
+from glif_pynn.atomic import write_text
 
 
 def machine_description() -> dict:
@@ -217,9 +218,7 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
         say(f"[{i}/{len(steps)}] {title}")
         started = time.monotonic()
         results[key] = study()
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(results[key], indent=1))
-        tmp.replace(path)
+        write_text(path, json.dumps(results[key], indent=1))
         say(f"      done in {time.monotonic() - started:.0f} s")
     if reused:
         results["machine"][READ_BACK] = ", ".join(

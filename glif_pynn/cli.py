@@ -166,9 +166,9 @@ def _bench_connect(args: argparse.Namespace) -> int:
     """Building projections on pyNN.nest: glif-pynn's fast path, PyNN's own path and NEST's floor."""
     import json
     import os
-    from pathlib import Path
 
     from comparisons.construction import format_table, run
+    from glif_pynn.atomic import write_text
 
     def say(line: str) -> None:
         print(f"glif-pynn bench: {line}", flush=True)
@@ -179,11 +179,7 @@ def _bench_connect(args: argparse.Namespace) -> int:
     load = f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     rows = run(synapses=synapses, pynn_max=args.pynn_max, progress=say)
     print(format_table(rows, load))
-    path = Path(args.output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps({"rows": rows, "load": load}, indent=1))
-    tmp.replace(path)
+    path = write_text(args.output, json.dumps({"rows": rows, "load": load}, indent=1))
     say(f"written to {path}")
     return 0
 

@@ -66,4 +66,6 @@ def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, 
         assert json.loads((tmp_path / f"{name}.json").read_text()) == expected
     note = reported["machine"].get(report.READ_BACK, "")
     assert ("agreement_glif_psc (" in note and "performance (" in note) == resume
-    assert not list(tmp_path.glob("*.tmp")), "each study's JSON is written whole, through a temporary file"
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert all(name.endswith(".json") and not name.startswith(".") for name in left), \
+        f"each study's JSON is written whole, through a temporary file that does not stay: {left}"

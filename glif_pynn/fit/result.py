@@ -11,6 +11,7 @@ from typing import Optional, Union
 import numpy as np
 
 from glif_pynn.allen import LEVELS
+from glif_pynn.atomic import write_text
 from glif_pynn.parameters import BY_NAME
 
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
@@ -107,7 +108,7 @@ class FitResult:
         """Write :meth:`neuron_config` as JSON (atomically); ``glif_pynn.allen.load_neuron_config`` reads it back
         to :attr:`parameters`."""
         path = Path(path)
-        _write_atomic(path, json.dumps(self.neuron_config(), indent=1) + "\n")
+        write_text(path, json.dumps(self.neuron_config(), indent=1) + "\n")
         return path
 
     # -- report -----------------------------------------------------------------------------
@@ -179,18 +180,3 @@ class FitResult:
             for name in names:
                 os.replace(tmp / name, directory / name)
         return {name: directory / name for name in names}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes the file private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
