@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -182,11 +181,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                                    progress=say)
     load = f"before: {before}; after: {machine_load()}"
     if args.json:
-        path = Path(args.json)
-        scratch = path.with_name(path.name + ".part")
-        scratch.write_text(json.dumps({"agreement": agreement_rows, "performance": performance_rows, "load": load},
-                                      indent=1))
-        scratch.replace(path)
+        from glif_pynn.atomic import write_text
+        write_text(args.json, json.dumps({"agreement": agreement_rows, "performance": performance_rows, "load": load},
+                                         indent=1))
     print(markdown(agreement_rows, performance_rows, load))
 
 
