@@ -114,8 +114,10 @@ def _escape_noise(result: dict) -> str:
     on_off = "; ".join(f"{_n(r['neurons'])}: NEST {r['nest_noise_on_vs_off']:.2f}, reference "
                        f"{r['reference_noise_on_vs_off']:.2f}" for r in rows)
     hard = ", ".join(f"{r['nest_deterministic_vs_hard_threshold']:.2f}" for r in rows)
+    paired = ", ".join(f"{r['nest_deterministic_vs_hard_threshold_paired']:.2f}" for r in rows
+                       if "nest_deterministic_vs_hard_threshold_paired" in r)
     return (f"noise on / off at an equal rate ({equal_rate}) {on_off}; NEST's deterministic path {hard} of a "
-            f"build without the noise code")
+            f"build without the noise code" + (f" (medians of the rounds' ratios {paired})" if paired else ""))
 
 
 def _fitting(result: dict) -> str:

@@ -69,3 +69,18 @@ def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, 
     left = sorted(p.name for p in tmp_path.iterdir())
     assert all(name.endswith(".json") and not name.startswith(".") for name in left), \
         f"each study's JSON is written whole, through a temporary file that does not stay: {left}"
+
+
+def test_escape_noise_ratios_pair_the_two_builds_round_by_round():
+    """The deterministic-path ratio is also given per round (both builds ran in the same round) and as the
+    median of those; here the medians' ratio (1.0) and the paired median (1.1) differ on purpose."""
+    import statistics
+
+    from comparisons import escape_noise
+    samples = {"NEST, hard-threshold build": [10.0, 20.0, 40.0], "NEST, delta_u = 0": [20.0, 11.0, 44.0]}
+    rows = [{"kind": kind, "neurons": 10, "samples_ns": samples.get(kind, [5.0, 5.0, 5.0]),
+             "ns_per_update": statistics.median(samples.get(kind, [5.0, 5.0, 5.0]))} for kind in escape_noise.KINDS]
+    for ratio in escape_noise.ratios(rows):
+        assert ratio["nest_deterministic_vs_hard_threshold"] == pytest.approx(1.0)
+        assert ratio["nest_deterministic_vs_hard_threshold_per_round"] == pytest.approx([2.0, 0.55, 1.1])
+        assert ratio["nest_deterministic_vs_hard_threshold_paired"] == pytest.approx(1.1)
