@@ -38,6 +38,7 @@ BLOCK_CANDIDATES = 200_000
 MAX_BLOCK_STEPS = 256
 #: part-2 variates drawn ahead at a time (at least)
 EXCESS_POOL = 8192
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def escape_candidates(rng: np.random.Generator, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
@@ -115,21 +116,27 @@ class EscapeNoise:
         if self._step == self.block_steps:
             self._draw_block()
         lo, hi = self._edges[self._step], self._edges[self._step + 1]
+        cells = self._trials[lo:hi] - self._step * self.n      # a trial's cell, without a modulo over the block
+        margins = self._margins[lo:hi]
         self._step += 1
-        return self._cells[lo:hi], self._margins[lo:hi]
-
-    def _draw_block(self) -> None:
-        """Draw the candidates of the next ``block_steps`` steps: their cells, margins and per-step edges."""
-        trials, e = escape_candidates(self.rng, self.block_steps * self.n, self.bound)
-        cells = trials % self.n
         if not self.all_noisy:                           # draws on hard-threshold cells are discarded
             keep = self.noisy[cells]
-            trials, cells, e = trials[keep], cells[keep], e[keep]
+            cells, margins = cells[keep], margins[keep]
+        if not self._uniform:
+            margins = (margins - _at(self.log_lambda0_h, cells)) * _at(self.delta_u, cells)
+        return cells, margins
+
+    def _draw_block(self) -> None:
+        """Draw the candidates of the next ``block_steps`` steps: their trials, ``ln E`` (margins when every
+        cell has the same ``delta_u`` and ``lambda0``) and per-step edges; :meth:`_next_candidates` maps a step's
+        trials to cells, a few thousand at a time, which costs less than one pass over the whole block."""
+        trials, e = escape_candidates(self.rng, self.block_steps * self.n, self.bound)
         with np.errstate(divide="ignore"):
-            margins = np.log(e)
-        margins -= _at(self.log_lambda0_h, cells)
-        margins *= _at(self.delta_u, cells)
-        self._cells, self._margins = cells, margins
+            margins = np.log(e, out=e)
+        if self._uniform:
+            margins -= self.log_lambda0_h
+            margins *= self.delta_u
+        self._trials, self._margins = trials, margins
         self._edges = np.searchsorted(trials, np.arange(self.block_steps + 1) * self.n)
         self._step = 0
 
@@ -143,7 +150,7 @@ class EscapeNoise:
         np.greater(distance, self.part2_distance, out=spikes)        # part 2 concerns these cells
         if not self.all_noisy:
             spikes &= self.noisy
-        above = spikes.nonzero()[0]
+        above = spikes.nonzero()[0] if spikes.any() else _NONE
         if not self.all_noisy:                           # else spikes is False but where ``above``
             np.greater(distance, 0.0, out=spikes)
             spikes &= self.hard
