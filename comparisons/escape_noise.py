@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from comparisons.performance import GLIF4, _interleaved
+from comparisons.performance import GLIF4, _interleaved, per_round_ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 #: escape-noise settings of the benchmark: lambda0 (Hz) by name; delta_u = 1 mV in both
@@ -176,8 +176,8 @@ def ratios(rows: list[dict]) -> list[dict]:
         return row(kind, n)["ns_per_update"]
     out = []
     for n in sorted({r["neurons"] for r in rows}):
-        paired = [d / h for d, h in zip(row("NEST, delta_u = 0", n)["samples_ns"],
-                                        row("NEST, hard-threshold build", n)["samples_ns"])]
+        paired = per_round_ratios(row("NEST, delta_u = 0", n)["samples_ns"],
+                                  row("NEST, hard-threshold build", n)["samples_ns"])
         for name in NOISE:
             out.append({"neurons": n, "noise": name,
                         "nest_deterministic_vs_hard_threshold": ns("NEST, delta_u = 0", n) / ns("NEST, hard-threshold build", n),

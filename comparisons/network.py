@@ -60,7 +60,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from comparisons.performance import _in_subprocess
+from comparisons.performance import _in_subprocess, per_round_ratios
 from comparisons.scale import heap_in_use
 from comparisons.tables import markdown_table
 
@@ -276,7 +276,7 @@ def _rows(samples: dict[str, list[dict]], peer: str, api: str) -> list[dict]:
                    samples_build_s=[r["build_s"] for r in runs])
         for key in ("sim_s", "build_s", "bytes_per_neuron", "bytes_per_synapse"):
             row[f"{key}_ratio"] = row[key] / peer_median[key] if peer_median[key] else float("nan")
-        row["paired_sim_ratios"] = [a["sim_s"] / b["sim_s"] for a, b in zip(runs, peer_runs)]
+        row["paired_sim_ratios"] = per_round_ratios(row["samples_sim_s"], [r["sim_s"] for r in peer_runs])
         rows.append(row)
     return rows
 

@@ -20,7 +20,7 @@ import json
 import statistics
 import subprocess
 import sys
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from comparisons.scale import heap_in_use
 
@@ -148,6 +148,12 @@ def _interleaved(calls: dict[str, tuple], repeats: int) -> dict[str, list[dict]]
     return samples
 
 
+def per_round_ratios(values: Sequence[float], peer_values: Sequence[float]) -> list[float]:
+    """Each of :func:`_interleaved`'s rounds' value over the peer's value in the same round: ratios that a
+    slow drift of the machine between rounds moves less than it moves the ratio of the medians."""
+    return [a / b for a, b in zip(values, peer_values)]
+
+
 def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
         progress: Optional[Callable[[str], None]] = None) -> dict:
     say = progress or (lambda line: None)
@@ -159,8 +165,8 @@ def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
                 row = dict(kind=kind, neurons=n, threads=t, **_median(rows),
                            samples_ns=[r["ns_per_update"] for r in rows])
                 if kind in PAIRS:
-                    row["paired_ratios"] = [a["ns_per_update"] / b["ns_per_update"]
-                                            for a, b in zip(rows, samples[PAIRS[kind][0]])]
+                    row["paired_ratios"] = per_round_ratios(row["samples_ns"],
+                                                            [r["ns_per_update"] for r in samples[PAIRS[kind][0]]])
                 isolated.append(row)
                 say(f"isolated {kind}, N={n}, {t} thread(s): {row['ns_per_update']:.1f} ns/update "
                     f"(runs: {', '.join(f'{x:.1f}' for x in row['samples_ns'])})")
