@@ -12,9 +12,13 @@ NESTML's NEST templates pay for generality in the innermost loop (see ``comparis
 * a spike weight is applied as ``(0.001 * w) * 1000.`` (NESTML's ``exc_spikes * 1 s`` unit conversion),
   which differs from ``w`` by one ulp for about 13 % of weights;
 * every port's buffer is copied into a grid-sum array at the start of each step, and each
-  ``onReceive`` body, a function of its own, reads the copy after the update block.
+  ``onReceive`` body, a function of its own, reads the copy after the update block;
+* every node keeps its own copy of the internals (the propagators, about 260 bytes), which each update
+  streams through the cache, although nodes with the same parameters hold the same numbers (here: nodes
+  whose internals are equal, bit for bit, point to one read-only copy, which ``update()`` reads; the
+  node's own copy stays, for everything else).
 
-:func:`patch_generated_sources` rewrites these five spots in every generated neuron. Each edit is an exact
+:func:`patch_generated_sources` rewrites these six spots in every generated neuron. Each edit is an exact
 text or regular-expression substitution that must match a stated number of times (the per-port edits once per
 spike input port, counted from the ``SynapseTypes`` enum of the neuron's header: 2 for the excitatory/inhibitory
 models, N for the N-port ones; the buffer edits a fixed number of times); anything else raises
@@ -38,6 +42,7 @@ from typing import Callable, Optional, Union
 WRITTEN_FOR_NESTML = "9.0.0"
 
 PORT_BUFFERS_HEADER = "glif_pynn_port_buffers.h"
+SHARED_INTERNALS_HEADER = "glif_pynn_shared_internals.h"
 
 _PORT_BUFFERS_CODE = """\
 // Written by glif_pynn/codegen_patches.py: port buffers stored inside the node instead of a std::vector.
@@ -111,6 +116,46 @@ private:
   }
   std::vector< std::array< double, N > > slots_;
 };
+}
+
+#endif
+"""
+
+_SHARED_INTERNALS_CODE = """\
+// Written by glif_pynn/codegen_patches.py: one read-only copy of equal internals for the nodes of a model.
+#ifndef GLIF_PYNN_SHARED_INTERNALS_H
+#define GLIF_PYNN_SHARED_INTERNALS_H
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace glif_pynn
+{
+/** Appends the bytes of one scalar field to a key (field by field, so that padding never enters it). */
+template < class T >
+void append_bytes( std::string& key, const T& value )
+{
+  key.append( reinterpret_cast< const char* >( &value ), sizeof( T ) );
+}
+
+/** The stored copy of the internals whose bytes are ``key``, made from ``internals`` on first use. Copies
+ *  live as long as the process (one per distinct parameter set) and never change, so a node may keep the
+ *  pointer; the table is locked, as nodes are calibrated on several threads at once. */
+template < class Internals >
+const Internals* shared_internals( const Internals& internals, const std::string& key )
+{
+  static std::mutex mutex;
+  static std::unordered_map< std::string, std::unique_ptr< const Internals > > table;
+  std::lock_guard< std::mutex > lock( mutex );
+  std::unique_ptr< const Internals >& slot = table[ key ];
+  if ( not slot )
+  {
+    slot.reset( new Internals( internals ) );
+  }
+  return slot.get();
+}
 }
 
 #endif
@@ -201,8 +246,42 @@ def patch_source(text: str, path: Path, ports: Optional[int] = None) -> str:
     text = _substitute(text, r"(void \w+::update\(nest::Time const & origin, const long from, const long to\)\n\{\n)",
                        r"\1  const long origin_steps = origin.get_steps();  // glif-pynn: once per call\n",
                        1, "convert origin to steps once", path)
-    return _substitute(text, r"B_\.logger_\.record_data\(origin\.get_steps\(\) \+ lag\);",
+    text = _substitute(text, r"B_\.logger_\.record_data\(origin\.get_steps\(\) \+ lag\);",
                        "B_.logger_.record_data(origin_steps + lag);", 1, "stamp samples with origin_steps", path)
+    return _share_internals(text, path)
+
+
+_UPDATE_BODY = (r"(?s)(void \w+::update\(nest::Time const & origin, const long from, const long to\)\n\{\n)"
+                r"(.*?\n)(\}\n)")
+
+
+def _share_internals(text: str, path: Path) -> str:
+    """Point each node to the shared copy of its internals whenever they are computed, and read that copy in update()
+    (through a local copy: read through a pointer, every store to the state could alias them).
+
+    ``recompute_internal_variables()`` is where the generated code computes internals (the constructors, set_status and
+    pre_run_hook call it); its end now looks up the shared copy. update() must not write internals (it would write
+    the shared copy), which is checked.
+    """
+    text = _substitute(text, r"(?s)(void \w+::recompute_internal_variables\(bool exclude_timestep\)\n\{\n.*?\n)(\}\n)",
+                       r"\1  shared_V_ = glif_pynn::shared_internals( V_, internals_key_( V_ ) );  // glif-pynn\n\2",
+                       1, "look up the shared internals after computing them", path)
+
+    def read_shared(match: re.Match) -> str:
+        head, body, end = match.groups()
+        if re.search(r"(?<!\w)V_\.\w+(?:\[[^]]*\])? *(?:[-+*/]?=(?!=)|\+\+|--)", body):
+            raise CodegenPatchError(f"{path.name}: update() writes an internal variable, so nodes cannot share "
+                                    f"their internals (NESTML {WRITTEN_FOR_NESTML}).")
+        body, reads = re.subn(r"(?<!\w)V_\.", "Vs_.", body)
+        if reads == 0:
+            raise CodegenPatchError(f"{path.name}: update() reads no internal variable; the generated code is not "
+                                    f"what glif_pynn/codegen_patches.py expects (NESTML {WRITTEN_FOR_NESTML}).")
+        local = ("  // glif-pynn: the internals shared by the nodes with equal ones (the node's own until computed),\n"
+                 "  // as a local, which no store to the state can change, so the compiler keeps the fields it uses\n"
+                 "  const Variables_ Vs_ = shared_V_ ? *shared_V_ : V_;\n")
+        return head + local + body + end
+
+    return _substitute(text, _UPDATE_BODY, read_shared, 1, "read the shared internals in update()", path)
 
 
 _GRID_SUM_READ = re.compile(r"B_\.spike_inputs_grid_sum_\[(\w+) - MIN_SPIKE_RECEPTOR\]")
@@ -245,10 +324,42 @@ def _inline_on_receive(text: str, path: Path, ports: int) -> str:
                              r"\n[ \t]*\}\n", "\n", 1, "drop the grid-sum copies of the spike ports", path)
 
 
+_INTERNALS_STRUCT = re.compile(r"\n[ \t]*struct Variables_\n[ \t]*\{\n(.*?)\n[ \t]*\};\n", re.S)
+#: Field types of the internals that can be keyed by their bytes.
+_SCALARS = {"double", "long", "bool", "int", "unsigned", "size_t", "std::size_t"}
+
+
+def _internals_key(text: str, path: Path) -> str:
+    """A static member function that returns the bytes of every field of ``Variables_``, from its declaration."""
+    struct = _INTERNALS_STRUCT.search(text)
+    if struct is None:
+        raise CodegenPatchError(f"{path.name}: no 'struct Variables_' found (NESTML {WRITTEN_FOR_NESTML}).")
+    fields = []
+    for line in struct.group(1).splitlines():
+        code = line.split("//")[0].strip()
+        if not code:
+            continue
+        field = re.fullmatch(r"([\w:]+) (\w+);", code)
+        if field is None or field.group(1) not in _SCALARS:
+            raise CodegenPatchError(f"{path.name}: the internal '{code}' is not a scalar, so the internals cannot be "
+                                    f"shared by their bytes (NESTML {WRITTEN_FOR_NESTML}).")
+        fields.append(field.group(2))
+    appends = "".join(f"    glif_pynn::append_bytes( key, v.{name} );\n" for name in fields)
+    return ("  //! glif-pynn: the internals shared by all nodes with equal internals (set where they are computed)\n"
+            "  const Variables_* shared_V_ = nullptr;\n"
+            "  //! glif-pynn: the bytes of every field of the internals, their key in glif_pynn::shared_internals\n"
+            "  static std::string internals_key_( const Variables_& v )\n  {\n    std::string key;\n"
+            f"{appends}    return key;\n  }}\n")
+
+
 def patch_header(text: str, path: Path) -> str:
     """Apply the edits to one generated neuron ``.h`` file."""
-    text = _substitute(text, r'(#include "universal_data_logger.h"\n)', rf'\1#include "{PORT_BUFFERS_HEADER}"\n',
-                       1, "include the port-buffer class", path)
+    text = _substitute(text, r'(#include "universal_data_logger.h"\n)',
+                       rf'\1#include "{PORT_BUFFERS_HEADER}"\n#include "{SHARED_INTERNALS_HEADER}"\n',
+                       1, "include the port-buffer and shared-internals code", path)
+    key = _internals_key(text, path)
+    text = _substitute(text, r"(\n[ \t]*Variables_ +V_;[^\n]*\n)", lambda m: m.group(1) + key, 1,
+                       "declare the pointer to the shared internals", path)
     text = _substitute(text, r"\n[ \t]*/\*\*\n[ \t]*\* Buffer containing a flag whether incoming spikes have been "
                              rf"received on a given port\n[ \t]*\*\*/\n[ \t]*inline std::vector< [\w:]+ >& get_{_FLAGS}"
                              r"\(\)\n[ \t]*\{\n[^}]*\}(?:\n[ \t]*std::vector< [\w:]+ > " + _FLAGS + ";)?",
@@ -281,6 +392,7 @@ def patch_generated_sources(source_dir: Path) -> list[str]:
         edited[cpp] = patch_source(cpp.read_text(), cpp, spike_ports(header.read_text(), header))
         edited[header] = patch_header(header.read_text(), header)
     (source_dir / PORT_BUFFERS_HEADER).write_text(_PORT_BUFFERS_CODE)
+    (source_dir / SHARED_INTERNALS_HEADER).write_text(_SHARED_INTERNALS_CODE)
     for path, text in edited.items():
         path.write_text(text)
     return neurons

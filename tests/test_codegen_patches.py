@@ -13,7 +13,8 @@ import pytest
 
 pytest.importorskip("pynestml")
 from glif_pynn import build, model_sources  # noqa: E402
-from glif_pynn.codegen_patches import PORT_BUFFERS_HEADER, CodegenPatchError, patch_generated_sources  # noqa: E402
+from glif_pynn.codegen_patches import (PORT_BUFFERS_HEADER, SHARED_INTERNALS_HEADER, CodegenPatchError,  # noqa: E402
+                                       patch_generated_sources)
 
 MODEL = "glif_psc_exp_neuron"
 
@@ -58,15 +59,54 @@ def test_edits_apply_to_fresh_nestml_output(sources):
     for port, state in (("EXC_SPIKES", "I_syn_exc"), ("INH_SPIKES", "I_syn_inh")):
         read = f"const double port_{port.lower()} = B_.spike_inputs_[{port} - MIN_SPIKE_RECEPTOR].get_value(lag);"
         assert update.count(read) == 1, f"{port}'s buffer is read once per step"
-        assert update.count(f"S_.{state} += V_.unit_psc * port_{port.lower()};") == 1
+        assert update.count(f"S_.{state} += Vs_.unit_psc * port_{port.lower()};") == 1
     assert "class PortBuffers< nest::RingBuffer, N >" in (sources / PORT_BUFFERS_HEADER).read_text(), \
         "the spike ports' ring buffers share one allocation, slot by slot"
+
+
+def test_update_reads_the_shared_internals(sources, plain_output):
+    patch_generated_sources(sources)
+    cpp, header = (sources / f"{MODEL}.cpp").read_text(), (sources / f"{MODEL}.h").read_text()
+    update = cpp[cpp.index("::update(nest::Time const & origin"):cpp.index("// voltage logging")]
+    assert "const Variables_ Vs_ = shared_V_ ? *shared_V_ : V_;" in update
+    assert not re.search(r"(?<!\w)V_\.", update.replace("shared_V_ ? *shared_V_ : V_;", "")), "update() reads Vs_ only"
+    plain = (plain_output / f"{MODEL}.cpp").read_text()
+    plain_update = plain[plain.index("::update(nest::Time const & origin"):]
+    plain_update = plain_update[:plain_update.index("\n}\n")]
+    read = set(re.findall(r"(?<!\w)V_\.(\w+)", plain_update))
+    assert read and read <= set(re.findall(r"(?<!\w)Vs_\.(\w+)", update)), "every internal update() read comes from Vs_"
+    recompute = cpp[cpp.index("::recompute_internal_variables(bool exclude_timestep)"):]
+    recompute = recompute[:recompute.index("\n}\n")]
+    assert recompute.rstrip().endswith("shared_V_ = glif_pynn::shared_internals( V_, internals_key_( V_ ) );  // glif-pynn")
+    struct = header[header.index("struct Variables_"):]
+    fields = re.findall(r"^\s+(?:double|long|bool) (\w+);", struct[:struct.index("};")], re.M)
+    key = header[header.index("static std::string internals_key_"):]
+    assert fields and re.findall(r"append_bytes\( key, v\.(\w+) \);", key[:key.index("return key;")]) == fields, \
+        "the key holds every field of the internals, in order"
+    assert "std::mutex" in (sources / SHARED_INTERNALS_HEADER).read_text()
+
+
+def test_internals_that_update_writes_or_that_are_not_scalars_are_refused(sources, plain_output):
+    cpp = sources / f"{MODEL}.cpp"
+    writes = cpp.read_text().replace("S_.refr_counts = V_.refr_steps;", "V_.refr_steps = S_.refr_counts;")
+    assert writes != cpp.read_text()
+    cpp.write_text(writes)
+    with pytest.raises(CodegenPatchError, match="update\\(\\) writes an internal variable"):
+        patch_generated_sources(sources)
+    cpp.write_text((plain_output / f"{MODEL}.cpp").read_text())
+    header = sources / f"{MODEL}.h"
+    header.write_text(header.read_text().replace("    double P_V;", "    std::vector< double > P_V;", 1))
+    with pytest.raises(CodegenPatchError, match="'std::vector< double > P_V;' is not a scalar"):
+        patch_generated_sources(sources)
+    assert cpp.read_bytes() == (plain_output / f"{MODEL}.cpp").read_bytes()
+    assert not (sources / SHARED_INTERNALS_HEADER).exists()
 
 
 def test_unexpected_code_is_refused_and_nothing_is_written(sources, plain_output):
     header = sources / f"{MODEL}.h"
     header.write_text(header.read_text().replace('#include "universal_data_logger.h"', ""))
-    with pytest.raises(CodegenPatchError, match=r"include the port-buffer class.*matched 0 times.*NESTML 9\.0\.0"):
+    with pytest.raises(CodegenPatchError,
+                       match=r"include the port-buffer and shared-internals code.*matched 0 times.*NESTML 9\.0\.0"):
         patch_generated_sources(sources)
     assert (sources / f"{MODEL}.cpp").read_bytes() == (plain_output / f"{MODEL}.cpp").read_bytes()
     assert not (sources / PORT_BUFFERS_HEADER).exists()

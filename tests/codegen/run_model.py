@@ -4,8 +4,8 @@ Usage: python run_model.py LIBRARY MODEL OUTPUT.npz WEIGHTS [ROUND_TRIP]
 
 LIBRARY is a glifmodule.so (path with or without .so); MODEL a NEST model name in it. Twenty cells
 (ten plain, ten GLIF5 with escape noise) get a dc_generator, a step_current_generator and
-excitatory and inhibitory spike trains, have a refractory period and fire; every recordable and
-the spike times are written. WEIGHTS "exact" uses weights w for which NESTML's unit conversion
+excitatory and inhibitory spike trains, have a refractory period and fire; half way, five cells get
+another capacitance and refractory period; every recordable and the spike times are written. WEIGHTS "exact" uses weights w for which NESTML's unit conversion
 ``(u * (0.001 * w)) * 1000.`` equals ``u * w`` exactly; "any" uses others. ROUND_TRIP
 "round-trip" hands NEST the weights after the round trip ``(0.001 * w) * 1000.`` computed here, which is what the unedited code applies when
 the unit factor u is 1 (the exp models).
@@ -65,7 +65,13 @@ meter = nest.Create("multimeter", params={"record_from": recordables, "interval"
 nest.Connect(meter, cells)
 recorder = nest.Create("spike_recorder")
 nest.Connect(cells, recorder)
-nest.Simulate(300.0)
+# Between two Run calls of one Prepare a quarter of the cells get another C_m and t_ref: set_status, not
+# pre_run_hook, recomputes their internals, and the edited module's cells must follow (shared internals).
+nest.Prepare()
+nest.Run(150.0)
+cells[:N // 4].set({"C_m": 1.5 * cells[0].get("C_m"), "t_ref": 3.0})
+nest.Run(150.0)
+nest.Cleanup()
 events = meter.events
 order = np.lexsort((events["senders"], events["times"]))
 spikes = recorder.events
