@@ -1,5 +1,6 @@
 """The comparison studies' own claims, on small cases: exactness, convergence order, the report."""
 import math
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,15 @@ def test_report_writes_tables_from_results(tmp_path):
     text = report.write_report(results, tmp_path).read_text()
     assert "| glif_psc | 2.00 |" in text
     assert math.isclose(convergence.observed_order(results["convergence"], "glif_psc"), 2.0)
+
+
+def test_every_study_in_the_report_has_its_own_section(tmp_path):
+    """The SONATA study's tables once followed the network section without a header of their own."""
+    import json
+    study = json.loads((Path(report.__file__).parent / "report" / "sonata_bmtk.json").read_text())
+    text = report.write_report({"machine": {"cpu": "test"}, "sonata_bmtk": study}, tmp_path).read_text()
+    header = text.index("## A SONATA network: glif-pynn against BMTK's PointNet")
+    assert header < text.index("| dt (ms) | GLIF1/3 spikes not in BMTK's step") < text.index("](sonata_bmtk.png)")
 
 
 @pytest.mark.parametrize("resume", [False, True])
