@@ -126,6 +126,7 @@ _SHARED_INTERNALS_CODE = """\
 #ifndef GLIF_PYNN_SHARED_INTERNALS_H
 #define GLIF_PYNN_SHARED_INTERNALS_H
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -133,6 +134,13 @@ _SHARED_INTERNALS_CODE = """\
 
 namespace glif_pynn
 {
+/** Whether two scalar fields hold the same bytes. */
+template < class T >
+bool same_bytes( const T& a, const T& b )
+{
+  return std::memcmp( &a, &b, sizeof( T ) ) == 0;
+}
+
 /** Appends the bytes of one scalar field to a key (field by field, so that padding never enters it). */
 template < class T >
 void append_bytes( std::string& key, const T& value )
@@ -264,7 +272,9 @@ def _share_internals(text: str, path: Path) -> str:
     the shared copy), which is checked.
     """
     text = _substitute(text, r"(?s)(void \w+::recompute_internal_variables\(bool exclude_timestep\)\n\{\n.*?\n)(\}\n)",
-                       r"\1  shared_V_ = glif_pynn::shared_internals( V_, internals_key_( V_ ) );  // glif-pynn\n\2",
+                       r"\1  // glif-pynn: look up the shared copy only when the internals changed (pre_run_hook runs at every "
+                       r"Simulate)\n  if ( not shared_V_ or not same_internals_( *shared_V_, V_ ) )\n  {\n"
+                       r"    shared_V_ = glif_pynn::shared_internals( V_, internals_key_( V_ ) );\n  }\n\2",
                        1, "look up the shared internals after computing them", path)
 
     def read_shared(match: re.Match) -> str:
@@ -345,11 +355,15 @@ def _internals_key(text: str, path: Path) -> str:
                                     f"shared by their bytes (NESTML {WRITTEN_FOR_NESTML}).")
         fields.append(field.group(2))
     appends = "".join(f"    glif_pynn::append_bytes( key, v.{name} );\n" for name in fields)
+    same = "\n      and ".join(f"glif_pynn::same_bytes( a.{name}, b.{name} )" for name in fields)
     return ("  //! glif-pynn: the internals shared by all nodes with equal internals (set where they are computed)\n"
             "  const Variables_* shared_V_ = nullptr;\n"
             "  //! glif-pynn: the bytes of every field of the internals, their key in glif_pynn::shared_internals\n"
             "  static std::string internals_key_( const Variables_& v )\n  {\n    std::string key;\n"
-            f"{appends}    return key;\n  }}\n")
+            f"{appends}    return key;\n  }}\n"
+            "  //! glif-pynn: whether two sets of internals are equal, bit for bit\n"
+            "  static bool same_internals_( const Variables_& a, const Variables_& b )\n  {\n"
+            f"    return {same};\n  }}\n")
 
 
 def patch_header(text: str, path: Path) -> str:

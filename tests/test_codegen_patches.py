@@ -77,12 +77,15 @@ def test_update_reads_the_shared_internals(sources, plain_output):
     assert read and read <= set(re.findall(r"(?<!\w)Vs_\.(\w+)", update)), "every internal update() read comes from Vs_"
     recompute = cpp[cpp.index("::recompute_internal_variables(bool exclude_timestep)"):]
     recompute = recompute[:recompute.index("\n}\n")]
-    assert recompute.rstrip().endswith("shared_V_ = glif_pynn::shared_internals( V_, internals_key_( V_ ) );  // glif-pynn")
+    assert recompute.rstrip().endswith("if ( not shared_V_ or not same_internals_( *shared_V_, V_ ) )\n  {\n"
+                                       "    shared_V_ = glif_pynn::shared_internals( V_, internals_key_( V_ ) );\n  }")
     struct = header[header.index("struct Variables_"):]
     fields = re.findall(r"^\s+(?:double|long|bool) (\w+);", struct[:struct.index("};")], re.M)
     key = header[header.index("static std::string internals_key_"):]
     assert fields and re.findall(r"append_bytes\( key, v\.(\w+) \);", key[:key.index("return key;")]) == fields, \
         "the key holds every field of the internals, in order"
+    same = header[header.index("static bool same_internals_"):]
+    assert re.findall(r"same_bytes\( a\.(\w+), b\.\1 \)", same[:same.index(";")]) == fields, "and so does the comparison"
     assert "std::mutex" in (sources / SHARED_INTERNALS_HEADER).read_text()
 
 
