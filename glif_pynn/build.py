@@ -41,7 +41,8 @@ MODULE_NAME = "glifmodule"
 #: Bumped whenever this recipe changes in a way that changes the binary.
 RECIPE_VERSION = "3"
 #: Code that shapes the generated C++ besides the .nestml files; its text is part of the cache key.
-RECIPE_SOURCES = tuple(Path(__file__).resolve().parent / name for name in ("_codegen.py", "codegen_patches.py"))
+RECIPE_SOURCES = tuple(Path(__file__).resolve().parent / name for name in ("_codegen.py", "codegen_patches.py",
+                                                                          "codegen_headers.py"))
 MODEL_DIR = model_sources.MODEL_DIR
 #: The NEST models in the module: the four excitatory/inhibitory ones first, then the N-port ones.
 MODEL_NAMES = tuple(spec.name for spec in model_sources.model_specs())
