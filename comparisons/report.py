@@ -114,10 +114,7 @@ def write_report(results: dict, out: Path) -> Path:
         lines += [network_section(results["network"])]
     if "sonata_bmtk" in results:
         from comparisons.sonata_bmtk import markdown as sonata_section
-        lines += ["## A SONATA network: glif-pynn against BMTK's PointNet (comparisons/sonata_bmtk.py)", "",
-                  "The same SONATA files (GLIF1-5 cells, four receptor ports, virtual Poisson input) run by BMTK "
-                  "(NEST glif_psc) and by glif_pynn.sonata on pyNN.nest and on the numpy reference, per time step.",
-                  "", sonata_section(results["sonata_bmtk"]), "", "![SONATA network against BMTK](sonata_bmtk.png)", ""]
+        lines += [sonata_section(results["sonata_bmtk"])]
     if "brian2" in results:
         from comparisons.brian2_speed import markdown as brian2_section
         lines += [brian2_section(results["brian2"]["agreement"], results["brian2"]["performance"],

@@ -118,8 +118,11 @@ def run(output_dir: Path, quick: bool = False, progress: Optional[Callable[[str]
 
 
 def markdown(result: dict) -> str:
-    """The agreement and speed tables of a :func:`run` result, as Markdown (for the report and the docs)."""
-    lines = ["| dt (ms) | GLIF1/3 spikes not in BMTK's step | GLIF2/4/5 mean spike shift (ms) | GLIF2/4/5 spikes without a "
+    """The report section of a :func:`run` result: its agreement and speed tables and its figure, as Markdown."""
+    lines = ["## A SONATA network: glif-pynn against BMTK's PointNet (comparisons/sonata_bmtk.py)", "",
+             "The same SONATA files (GLIF1-5 cells, four receptor ports, virtual Poisson input) run by BMTK "
+             "(NEST glif_psc) and by glif_pynn.sonata on pyNN.nest and on the numpy reference, per time step.", "",
+             "| dt (ms) | GLIF1/3 spikes not in BMTK's step | GLIF2/4/5 mean spike shift (ms) | GLIF2/4/5 spikes without a "
              "partner within 1 ms | GLIF2/4/5 rate difference, mean / max (Hz) | reference = pyNN.nest |",
              "|---|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -134,6 +137,7 @@ def markdown(result: dict) -> str:
         cells = [f"{r['timing'][k]['build_s']:.1f} / {r['timing'][k]['run_s']:.1f}" if k in r["timing"] else "-"
                  for k in ("bmtk", "nest", "reference")]
         lines.append(f"| {r['dt_ms']:g} | " + " | ".join(cells) + " |")
+    lines += ["", "![SONATA network against BMTK](sonata_bmtk.png)", ""]
     return "\n".join(lines)
 
 

@@ -214,8 +214,10 @@ _INTERNALS_STRUCT = re.compile(r"\n[ \t]*struct Variables_\n[ \t]*\{\n(.*?)\n[ \
 _SCALARS = {"double", "long", "bool", "int", "unsigned", "size_t", "std::size_t"}
 
 
-def _internals_key(text: str, path: Path) -> str:
-    """A static member function that returns the bytes of every field of ``Variables_``, from its declaration."""
+def _shared_internals_members(text: str, path: Path) -> str:
+    """The node's members for shared internals, from the declaration of ``Variables_``: the pointer to the shared
+    copy, ``internals_key_`` (the bytes of every field, the table's key) and ``same_internals_`` (field by field,
+    the cheap check that the copy still matches, without building a key)."""
     struct = _INTERNALS_STRUCT.search(text)
     if struct is None:
         raise CodegenPatchError(f"{path.name}: no 'struct Variables_' found (NESTML {WRITTEN_FOR_NESTML}).")
@@ -246,8 +248,8 @@ def patch_header(text: str, path: Path) -> str:
     text = _substitute(text, r'(#include "universal_data_logger.h"\n)',
                        rf'\1#include "{PORT_BUFFERS_HEADER}"\n#include "{SHARED_INTERNALS_HEADER}"\n',
                        1, "include the port-buffer and shared-internals code", path)
-    key = _internals_key(text, path)
-    text = _substitute(text, r"(\n[ \t]*Variables_ +V_;[^\n]*\n)", lambda m: m.group(1) + key, 1,
+    members = _shared_internals_members(text, path)
+    text = _substitute(text, r"(\n[ \t]*Variables_ +V_;[^\n]*\n)", lambda m: m.group(1) + members, 1,
                        "declare the pointer to the shared internals", path)
     text = _substitute(text, r"\n[ \t]*/\*\*\n[ \t]*\* Buffer containing a flag whether incoming spikes have been "
                              rf"received on a given port\n[ \t]*\*\*/\n[ \t]*inline std::vector< [\w:]+ >& get_{_FLAGS}"

@@ -4,8 +4,8 @@ Both modules are built from the same rendered NESTML models, one with the edits 
 (``ensure_module(edited=False)``, cached like the other; only the four 2-port models and one 4-port
 model, to keep the build short). The same protocol (tests/codegen/run_model.py: dc and step
 currents, excitatory and inhibitory spikes, refractoriness, GLIF5 with escape noise, 20 cells,
-300 ms, parameters changed between two ``nest.Run`` calls) runs on each in its own process, and every recorded state and every spike must be identical
-to the last bit. The edits may change one thing only, the documented one: NESTML applies a spike
+300 ms, parameters changed between two ``nest.Run`` calls) runs on each in its own process, and every
+recorded state and every spike must be identical to the last bit. The edits may change one thing only, the documented one: NESTML applies a spike
 weight w as ``(u * (0.001 * w)) * 1000.`` (u the port's unit factor: 1 on exp ports, e / tau_syn on
 alpha ports), which differs from ``u * w``, what the edited module computes, in the last bit for
 some weights. So weights for which the two agree exactly (1000 times a power of two) must give
