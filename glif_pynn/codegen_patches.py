@@ -53,6 +53,10 @@ _ON_RECEIVE_DEF = re.compile(r"::(on_receive_block_\w+)\(nest::Time const &origi
 _ADDITIVE_STATEMENT = re.compile(r"\s*S_\.[\w\[\]:]+ \+= V_\.\w+ \* B_\.spike_inputs_grid_sum_\[\w+ - MIN_SPIKE_RECEPTOR\];")
 
 
+#: The first two lines of the generated update(): its signature and opening brace.
+_UPDATE_HEAD = r"void \w+::update\(nest::Time const & origin, const long from, const long to\)\n\{\n"
+
+
 class CodegenPatchError(RuntimeError):
     """The generated C++ is not what the edits expect (most likely another NESTML version)."""
 
@@ -126,7 +130,7 @@ def patch_source(text: str, path: Path, ports: Optional[int] = None) -> str:
     text = _substitute(text, rf"(, {_BUFFERS})\( std::vector< [\w:]+ >\( NUM_\w+ \) \)", r"\1()", 8,
                        "construct the inline port buffers", path)
     # the sample's time stamp: origin converted to steps once per call
-    text = _substitute(text, r"(void \w+::update\(nest::Time const & origin, const long from, const long to\)\n\{\n)",
+    text = _substitute(text, f"({_UPDATE_HEAD})",
                        r"\1  const long origin_steps = origin.get_steps();  // glif-pynn: once per call\n",
                        1, "convert origin to steps once", path)
     text = _substitute(text, r"B_\.logger_\.record_data\(origin\.get_steps\(\) \+ lag\);",
@@ -134,8 +138,8 @@ def patch_source(text: str, path: Path, ports: Optional[int] = None) -> str:
     return _share_internals(text, path)
 
 
-_UPDATE_BODY = (r"(?s)(void \w+::update\(nest::Time const & origin, const long from, const long to\)\n\{\n)"
-                r"(.*?\n)(\}\n)")
+#: update() from its signature to its closing brace, as three groups: head, body, end.
+_UPDATE_BODY = rf"(?s)({_UPDATE_HEAD})(.*?\n)(\}}\n)"
 
 
 def _share_internals(text: str, path: Path) -> str:

@@ -1,4 +1,5 @@
 """The comparison studies' own claims, on small cases: exactness, convergence order, the report."""
+import json
 import math
 from pathlib import Path
 
@@ -36,7 +37,6 @@ def test_report_writes_tables_from_results(tmp_path):
 
 def test_every_study_in_the_report_has_its_own_section(tmp_path):
     """The SONATA study's tables once followed the network section without a header of their own."""
-    import json
     study = json.loads((Path(report.__file__).parent / "report" / "sonata_bmtk.json").read_text())
     text = report.write_report({"machine": {"cpu": "test"}, "sonata_bmtk": study}, tmp_path).read_text()
     header = text.index("## A SONATA network: glif-pynn against BMTK's PointNet")
@@ -48,7 +48,6 @@ def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, 
     """`glif-pynn compare --resume`: a study whose JSON an interrupted run left is read back, not run again;
     without --resume every study runs; the report names the studies read back."""
     import importlib
-    import json
     ran, reported = [], {}
     modules = ("agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "performance",
                "escape_noise", "network", "fitting", "chimera", "sonata_bmtk")

@@ -5,10 +5,10 @@ Both modules are built from the same rendered NESTML models, one with the edits 
 model, to keep the build short). The same protocol (tests/codegen/run_model.py: dc and step
 currents, excitatory and inhibitory spikes, refractoriness, GLIF5 with escape noise, 20 cells,
 300 ms, parameters changed between two ``nest.Run`` calls) runs on each in its own process, and every
-recorded state and every spike must be identical to the last bit. The edits may change one thing only, the documented one: NESTML applies a spike
-weight w as ``(u * (0.001 * w)) * 1000.`` (u the port's unit factor: 1 on exp ports, e / tau_syn on
-alpha ports), which differs from ``u * w``, what the edited module computes, in the last bit for
-some weights. So weights for which the two agree exactly (1000 times a power of two) must give
+recorded state and every spike must be identical to the last bit. The edits may change one thing
+only, the documented one: NESTML applies a spike weight w as ``(u * (0.001 * w)) * 1000.`` (u the
+port's unit factor: 1 on exp ports, e / tau_syn on alpha ports), which differs from ``u * w``, what
+the edited module computes, in the last bit for some weights. So weights for which the two agree exactly (1000 times a power of two) must give
 identical runs on all five models; and on the exp models (u = 1) any weights must give identical
 runs once the edited module is handed NESTML's round-tripped weights ``(0.001 * w) * 1000.``, and
 differ otherwise: the check has the power to see the edit. Each edit, old and new, runs in every

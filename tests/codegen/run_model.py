@@ -7,9 +7,9 @@ LIBRARY is a glifmodule.so (path with or without .so); MODEL a NEST model name i
 excitatory and inhibitory spike trains, have a refractory period and fire; half way, five cells get
 another capacitance and refractory period; every recordable and the spike times are written. WEIGHTS
 "exact" uses weights w for which NESTML's unit conversion ``(u * (0.001 * w)) * 1000.`` equals
-``u * w`` exactly; "any" uses others. ROUND_TRIP
-"round-trip" hands NEST the weights after the round trip ``(0.001 * w) * 1000.`` computed here, which is what the unedited code applies when
-the unit factor u is 1 (the exp models).
+``u * w`` exactly; "any" uses others. ROUND_TRIP "round-trip" hands NEST the weights after the round
+trip ``(0.001 * w) * 1000.`` computed here, which is what the unedited code applies when the unit
+factor u is 1 (the exp models).
 """
 import sys
 
