@@ -8,11 +8,11 @@ currents, excitatory and inhibitory spikes, refractoriness, GLIF5 with escape no
 recorded state and every spike must be identical to the last bit. The edits may change one thing
 only, the documented one: NESTML applies a spike weight w as ``(u * (0.001 * w)) * 1000.`` (u the
 port's unit factor: 1 on exp ports, e / tau_syn on alpha ports), which differs from ``u * w``, what
-the edited module computes, in the last bit for some weights. So weights for which the two agree exactly (1000 times a power of two) must give
-identical runs on all five models; and on the exp models (u = 1) any weights must give identical
-runs once the edited module is handed NESTML's round-tripped weights ``(0.001 * w) * 1000.``, and
-differ otherwise: the check has the power to see the edit. Each edit, old and new, runs in every
-step of these runs, so this covers all of them.
+the edited module computes, in the last bit for some weights. So weights for which the two agree
+exactly (1000 times a power of two) must give identical runs on all five models; and on the exp
+models (u = 1) any weights must give identical runs once the edited module is handed NESTML's
+round-tripped weights ``(0.001 * w) * 1000.``, and differ otherwise: the check has the power to see
+the edit. Each edit, old and new, runs in every step of these runs, so this covers all of them.
 """
 import subprocess
 import sys
