@@ -125,6 +125,51 @@ def test_single_cell_matches_nest(flavour, case, dt):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour}/{case}: {s.name}")
 
 
+@pytest.mark.parametrize("flavour", list(MODELS))
+def test_initialized_states_evolve_alike_and_as_derived(flavour):
+    """initialize() of every state, then 30 ms without input: NEST and the reference follow the same
+    trajectories, and each synaptic state its closed form. NEST's alpha conductance models hold
+    (g, g'), the reference (g, d) with g' = d - g / tau: initialize sets g alone and keeps g' = 0, so
+    g(t) = g0 (1 + t / tau) exp(-t / tau); the alpha current models hold (I, dI) on both sides, so
+    I(t) = I0 exp(-t / tau) from dI = 0 (tests/test_pynn_parameters.py pins the same through pyNN.nest)."""
+    dt, t_stop = 0.1, 30.0
+    params = default_parameters(kind_of(flavour))
+    params.update(tau_syn_E=2.0, tau_syn_I=4.0, k_asc1=0.1, k_asc2=0.3, b_theta=0.2, a_theta_v=0.005)
+    syn = ({"isyn_exc": 0.1, "isyn_inh": -0.05} if kind_of(flavour) == "current"
+           else {"gsyn_exc": 0.002, "gsyn_inh": 0.003})
+    initial = dict(v=-70.0, theta=2.0, theta_v=1.0, i_asc1=0.02, i_asc2=-0.01, **syn)
+    states = [STATE_BY_NAME[name] for name in initial]
+
+    fresh_kernel(dt)
+    cell = nest.Create(MODELS[flavour], params=nest_params(params))
+    cell.set({s.nest_name: initial[s.name] / s.from_nest for s in states})
+    meter = nest.Create("multimeter", params={"interval": dt, "record_from": [s.nest_name for s in states]})
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(meter, cell)
+    nest.Connect(cell, recorder)
+    nest.Simulate(t_stop)
+
+    net = Network(dt)
+    ref = net.create(flavour, 1, **params)
+    net.initialize(ref, **initial)
+    net.record(ref, list(initial) + ["spikes"])
+    net.run(t_stop)
+    data = net.get_recording(ref)
+
+    assert len(recorder.events["times"]) == 0 and len(data["spikes"][1]) == 0, "subthreshold throughout"
+    events = meter.events
+    k = len(events["times"])
+    t = data["times"][1:k + 1]
+    for s in states:
+        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
+        tol = V_TOL[flavour] if s.name in ("v", "theta_v") else 1e-9 * np.abs(theirs).max()
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour}: {s.name}")
+    for name, x0 in syn.items():
+        tau = params["tau_syn_E" if name.endswith("exc") else "tau_syn_I"]
+        closed = x0 * np.exp(-t / tau) * (1 + t / tau if flavour == "cond_alpha" else 1.0)
+        np.testing.assert_allclose(data[name][1:k + 1, 0], closed, rtol=1e-12, atol=0, err_msg=f"{flavour}: {name}")
+
+
 @pytest.mark.parametrize("flavour", ["curr_exp", "cond_alpha"])
 def test_recurrent_network_with_delays_gives_nest_s_raster(flavour):
     """1000 cells (800 E, 200 I), 50 recurrent inputs each, delays 0.1-5 ms, driven by 100 fixed

@@ -243,7 +243,7 @@ class Network:
         for name, value in values.items():
             if not pop.is_neuron or name not in pop.group.state:
                 raise ValueError(f"{name!r} is not a state variable here")
-            pop.group.state[name][where] = _recorded_sign(name) * np.asarray(value, float)
+            pop.group.set_state(name, where, _recorded_sign(name) * np.asarray(value, float))
         if pop.is_neuron:
             pop.group._prepared = False
 

@@ -103,6 +103,7 @@ class NeuronGroup:
         self.keys = tuple(r.key for r in self.receptors)          # "exc", "inh" or "1" ... "N"
         self.syn_names = tuple(f"{syn}_{key}" for key in self.keys)
         self.d_names = tuple(f"d_{key}" for key in self.keys) if self.alpha else ()
+        self._tau_syn_of = {r.key: r.tau_syn for r in self.receptors}
         names = ("v", "theta", "theta_v", "i_asc1", "i_asc2") + self.syn_names + self.d_names
         self.state = {name: np.zeros(self.n) for name in names}
         self.state["v"][:] = self.params["v_rest"]
@@ -119,6 +120,20 @@ class NeuronGroup:
         self._last_spike_step = -(1 << 40)
 
     # -- set-up -----------------------------------------------------------------------------
+    def set_state(self, name: str, where, value) -> None:
+        """Set state ``name`` (internal sign: inhibition as a magnitude) of the neurons at ``where``.
+
+        The conductance-based alpha models hold ``(g, g')`` in NEST and ``(g, d)`` here, with
+        ``g' = d - g / tau_syn``. Setting ``g`` alone leaves ``g'`` unchanged in NEST, so here ``d``
+        moves by the change of ``g / tau_syn``: both then continue along the same ``g(t)``.
+        """
+        values = self.state[name]
+        if self.alpha and self.kind != CURRENT and name in self.syn_names:
+            key = name[len("gsyn_"):]
+            tau = np.broadcast_to(self.params[self._tau_syn_of[key]], (self.n,))[where]
+            self.state["d_" + key][where] += (value - values[where]) / tau
+        values[where] = value
+
     def set_parameters(self, **values) -> None:
         """Change parameters (validated); propagators are recomputed before the next step."""
         validate(values, self.kind)
