@@ -9,11 +9,23 @@ def test_identical_trains_have_gamma_one():
     assert coincidence_factor(t, t, 1000.0) == pytest.approx(1.0)
 
 
+def test_hand_counted_coincidences_give_kistler_s_gamma():
+    # 10-11 and 30-30 coincide within 2 ms, 20-23.5 and 40-100 do not: N_coinc = 2. The model's rate is
+    # nu = 4 / 200 ms, chance expects 2 nu 2 ms 4 = 0.32 coincidences, N = 1 - 2 nu 2 ms = 0.92:
+    # Gamma = (2 - 0.32) / (0.92 (4 + 4) / 2) = 1.68 / 3.68
+    gamma = coincidence_factor(np.array([11.0, 23.5, 30.0, 100.0]), np.array([10.0, 20.0, 30.0, 40.0]), 200.0)
+    assert gamma == pytest.approx(1.68 / 3.68, rel=1e-12)
+
+
 def test_independent_poisson_trains_are_near_chance():
+    # 1000 spikes each in 1e5 ms: about 2 nu 2 ms 1000 = 40 chance coincidences, a count of variance
+    # about 40, so one Gamma has a standard deviation of sqrt(40) / (0.96 * 1000) = 0.0066 and the mean
+    # of 20 one of 0.0015. Each spike counted once lowers the mean count to 1000 (1 - exp(-0.04)) = 39.2,
+    # a bias of -0.8 / 960 = -0.0008. Bound: the bias and 4 standard errors.
     rng = np.random.default_rng(1)
     gammas = [coincidence_factor(np.sort(rng.uniform(0, 1e5, 1000)), np.sort(rng.uniform(0, 1e5, 1000)), 1e5)
               for _ in range(20)]
-    assert abs(np.mean(gammas)) < 0.03
+    assert abs(np.mean(gammas)) < 0.0008 + 4 * 0.0015
 
 
 def test_shifted_train_outside_window_is_not_coincident():
@@ -45,7 +57,7 @@ def _periodic_ev(shift, sigma=10.0, period=200.0, duration=20_000.0):
 def test_explained_variance_of_shifted_trains_matches_the_closed_form(shift):
     got, closed = _periodic_ev(shift)
     # the 1 ms binning and the sampled Gaussian: relative error below 1e-3 for sigma = 10 bins
-    assert got == pytest.approx(closed, abs=2e-3), f"shift {shift} ms"
+    assert got == pytest.approx(closed, rel=1e-3, abs=1e-4), f"shift {shift} ms"
     assert (shift == 0.0) == (got == 1.0), "1 exactly for identical trains only"
 
 
