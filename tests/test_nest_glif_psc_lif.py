@@ -46,5 +46,5 @@ def test_glif1_fires_at_the_times_of_nest_glif_psc():
     t_theirs = recorders[theirs.global_id].events["times"]
     assert len(t_theirs) >= 15, "non-trivial: glif_psc must fire repeatedly"
     assert len(t_ours) == len(t_theirs), (t_ours, t_theirs)
-    np.testing.assert_allclose(t_ours, t_theirs, atol=0.1 + 1e-9, err_msg="spike times within one step")
-    print(f"{len(t_ours)} spikes, largest difference {np.max(np.abs(t_ours - t_theirs)):.3g} ms")
+    # t_ref = 3.75 ms is 37.5 steps: a different rounding of the refractory period shifts spikes by a step
+    np.testing.assert_array_equal(t_ours, t_theirs, err_msg="every spike at the same time")
