@@ -3,7 +3,8 @@
 The GLIF5 fit of tests/fit_support.py (every mechanism on) is put into one PyNN script, run on both
 backends: one GLIF_curr_exp cell driven by 1 s of the held-out sweep's current as a
 StepCurrentSource (a new amplitude every 0.1 ms step). Spike steps must be identical; V agrees to
-1e-6 mV (both integrate exactly: tests/test_reference_vs_nest.py observes ~1e-13). Runtime ~10 s.
+1e-9 mV (both integrate exactly and differ by rounding; bound derived in tests/test_reference_vs_nest.py).
+Runtime ~10 s.
 """
 import numpy as np
 import pytest
@@ -42,4 +43,4 @@ def test_fitted_glif5_gives_the_same_spike_steps_on_nest_and_reference():
     assert len(steps_nest) >= 10, f"non-trivial: the cell fires ({len(steps_nest)} spikes)"
     assert np.ptp(v_nest) > 10.0, "non-trivial: V moves"
     np.testing.assert_array_equal(steps_ref, steps_nest, err_msg="spike steps, reference vs pyNN.nest")
-    np.testing.assert_allclose(v_ref, v_nest, rtol=0, atol=1e-6, err_msg="V, reference vs pyNN.nest")
+    np.testing.assert_allclose(v_ref, v_nest, rtol=0, atol=1e-9, err_msg="V, reference vs pyNN.nest")

@@ -242,8 +242,9 @@ def test_v_tends_to_the_reversal_potential_under_a_strong_conductance(flavour, c
 
 @pytest.mark.parametrize("flavour", ["cond_exp", "cond_alpha"])
 @pytest.mark.parametrize("dt", [0.1, 0.5])
-def test_conductance_integrator_error_per_step_below_1e_6_mv(flavour, dt):
-    """One step of 30 cells from random states against scipy's DOP853 at tolerance 1e-13."""
+def test_conductance_integrator_error_per_step_below_1e_8_mv(flavour, dt):
+    """One step of 30 cells from random states against scipy's DOP853 at tolerance 1e-13: within the
+    1e-8 mV per step that glif_pynn.reference.quadrature's panel rule is designed for."""
     integrate = pytest.importorskip("scipy.integrate")
     rng = np.random.default_rng(7)
     n = 30
@@ -274,7 +275,7 @@ def test_conductance_integrator_error_per_step_below_1e_6_mv(flavour, dt):
               state.get("d_inh", np.zeros(n))[i], state["i_asc1"][i], state["i_asc2"][i]]
         fine = integrate.solve_ivp(rhs, (0, dt), y0, method="DOP853", rtol=1e-13, atol=1e-13).y[0, -1]
         assert abs(fine - y0[0]) > 1e-3, "non-trivial: V moves in the step"
-        assert abs(got[i] - fine) < 1e-6, f"cell {i}: error {got[i] - fine:.3g} mV in one step"
+        assert abs(got[i] - fine) < 1e-8, f"cell {i}: error {got[i] - fine:.3g} mV in one step"
 
 
 def test_spike_arrives_after_the_delay_and_neuron_spikes_are_relayed():
