@@ -1,9 +1,7 @@
 """The example scripts (the source document's studies) run briefly and save their figures.
 
-Each runs in its own process, as a user runs it, on pyNN.nest; on glif_pynn.reference
-too once that backend can be imported as a PyNN simulator (skipped before).
+Each runs in its own process, as a user runs it, on pyNN.nest and on glif_pynn.reference.
 """
-import importlib
 import math
 import re
 import subprocess
@@ -21,16 +19,7 @@ EXAMPLES = ROOT / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def reference_backend_available():
-    try:
-        module = importlib.import_module("glif_pynn.reference")
-    except ImportError:
-        return False
-    return all(hasattr(module, name) for name in ("setup", "Population", "run", "GLIF_curr_exp"))
-
-
-BACKENDS = ["nest", pytest.param("reference", marks=pytest.mark.skipif(
-    not reference_backend_available(), reason="glif_pynn.reference is not a PyNN backend yet"))]
+BACKENDS = ["nest", "reference"]
 
 
 def run_example(name, tmp_path, backend, duration):

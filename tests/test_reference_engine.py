@@ -427,7 +427,7 @@ def test_reset_reproduces_the_first_run():
 
 # -- the PyNN backend (import glif_pynn.reference as sim) -----------------------------------------
 def test_pynn_backend_runs_resets_and_reports_what_it_does_not_support():
-    sim = pytest.importorskip("glif_pynn.reference")
+    import glif_pynn.reference as sim
     sim.setup(timestep=0.1, rng_seed=4)
     cells = sim.Population(3, sim.GLIF_curr_alpha(i_offset=[0.2, 0.3, 0.4], tau_refrac=2.0), label="cells")
     noise = sim.Population(20, sim.SpikeSourcePoisson(rate=40.0))

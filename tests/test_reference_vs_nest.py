@@ -251,11 +251,7 @@ def test_pynn_backend_gives_the_blocks_of_pyNN_nest():
     """``import glif_pynn.reference as sim`` and pyNN.nest with glif_pynn.nest's cell types run the
     same script: the same neo structure, names, units, sampling, and the same data."""
     pynn_nest = pytest.importorskip("pyNN.nest")
-    try:
-        from glif_pynn.nest import GLIF_curr_exp  # noqa: F401  (the pyNN.nest cell types)
-        import glif_pynn.nest as nest_types
-    except ImportError as error:     # written in parallel; skip until they exist
-        pytest.skip(f"glif_pynn.nest PyNN cell types unavailable: {error}")
+    import glif_pynn.nest as nest_types
     import glif_pynn.reference as ref_sim
     ours, theirs = _pynn_model(ref_sim, ref_sim), _pynn_model(pynn_nest, nest_types)
     dt = 0.1
