@@ -252,6 +252,37 @@ def test_pynn_types_map_receptor_names_to_nest_ports_and_agree_with_the_referenc
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15, err_msg=f"isyn_{k} (nA)")
 
 
+@pytest.mark.parametrize("flavour", ["curr_alpha", "cond_exp"])
+def test_port_parameters_set_through_pynn_act_on_both_backends(flavour):
+    """``Population.set(tau_syn_2=...)`` on an N-port type, before the run: get() returns it and port 2's
+    PSC (PSG) follows the closed form with the new time constant, on pyNN.nest and on the reference."""
+    import glif_pynn.reference as ref_sim
+    import pyNN.nest as nest_sim
+    celltype, state = f"GLIF_{flavour}_4ports", ("isyn_2" if kind(flavour) == "current" else "gsyn_2")
+    tau, w = 3.3, weight(flavour, 2) * (-1 if kind(flavour) == "current" else 1)
+
+    def script(sim, celltypes):
+        sim.setup(timestep=DT, min_delay=DT)
+        cells = sim.Population(1, getattr(celltypes, celltype)(**QUIET))
+        cells.set(tau_syn_2=tau)
+        source = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+        sim.Projection(source, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=w, delay=1.0),
+                       receptor_type="syn2")
+        cells.record(state)
+        sim.run(20.0)
+        signal = cells.get_data().segments[0].filter(name=state)[0]
+        got = (cells.get("tau_syn_2"), np.asarray(signal.times.rescale("ms")), np.asarray(signal)[:, 0])
+        sim.end()
+        return got
+
+    for sim, celltypes in ((nest_sim, glif_nest), (ref_sim, ref_sim)):
+        value, t, x = script(sim, celltypes)
+        assert value == pytest.approx(tau), f"{sim.__name__}: get() after set()"
+        assert np.abs(x).max() > 0.5 * abs(w), "non-trivial: the PSC arrives"
+        np.testing.assert_allclose(x, closed_form_psc(flavour, w, tau, t - ARRIVAL), rtol=1e-12, atol=1e-15,
+                                   err_msg=f"{sim.__name__}: port 2 with tau_syn_2 = {tau} ms")
+
+
 def test_wrong_receptors_and_parameters_are_refused():
     import glif_pynn.reference as ref_sim
     from pyNN.errors import ConnectionError as PyNNConnectionError

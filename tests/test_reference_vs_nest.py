@@ -173,6 +173,64 @@ def test_initialized_states_evolve_alike_and_as_derived(flavour):
         np.testing.assert_allclose(data[name][1:k + 1, 0], closed, rtol=1e-12, atol=0, err_msg=f"{flavour}: {name}")
 
 
+@pytest.mark.parametrize("flavour", list(MODELS))
+def test_parameters_changed_between_runs_act_alike(flavour):
+    """Parameters changed between two runs, while the cell is refractory and its synapse active: NEST
+    keeps the state, so the refractory count started under the old tau_refrac runs out in full, and
+    the alpha conductance keeps (g, g') under a new tau_syn. The reference must follow it: same spike
+    steps, every state within the bounds of test_single_cell_matches_nest."""
+    dt, t_stop = 0.1, 40.0
+    params = default_parameters(kind_of(flavour))
+    params.update(cm=0.25, tau_m=20.0, v_rest=-70.0, v_thresh=-55.0, i_offset=0.6, tau_refrac=3.0,
+                  delta_theta=1.0, delta_asc1=0.01, a_theta_v=0.01)
+    changed = dict(cm=0.3, tau_m=10.0, v_rest=-68.0, tau_refrac=1.0, tau_syn_E=4.0, b_theta_v=0.2)
+    w = 0.05 if kind_of(flavour) == "current" else 0.004
+    arrivals = np.array([1.5, 3.0, 6.0, 11.0, 14.0])
+    states = [s for s in STATE_BY_NAME.values() if kind_of(flavour) in s.flavours]
+
+    def nest_cell():
+        fresh_kernel(dt)
+        cell = nest.Create(MODELS[flavour], params=nest_params(params))
+        nest.Connect(nest.Create("spike_generator", params={"spike_times": arrivals - 1.0}), cell,
+                     syn_spec={"weight": 1e3 * w, "delay": 1.0})
+        recorder = nest.Create("spike_recorder")
+        nest.Connect(cell, recorder)
+        return cell, recorder
+
+    cell, recorder = nest_cell()           # unchanged, to place the change 1 ms after the first spike
+    nest.Simulate(t_stop)
+    t_change = round(recorder.events["times"][0] + 1.0, 1)
+    cell, recorder = nest_cell()
+    meter = nest.Create("multimeter", params={"interval": dt, "record_from": [s.nest_name for s in states]})
+    nest.Connect(meter, cell)
+    nest.Simulate(t_change)
+    cell.set(nest_values(changed))
+    nest.Simulate(t_stop - t_change)
+
+    net = Network(dt)
+    ref = net.create(flavour, 1, **params)
+    source = net.create_spike_source_array([arrivals - 1.0])
+    net.connect(source, ref, [0], [0], [w], 1.0)
+    net.record(ref, [s.name for s in states] + ["spikes"])
+    net.run(t_change)
+    ref.group.set_parameters(**changed)
+    net.run(t_stop)
+    data = net.get_recording(ref)
+
+    t_nest = recorder.events["times"]
+    assert np.any((t_nest > t_change - params["tau_refrac"]) & (t_nest < t_change)), \
+        "non-trivial: the change falls into a refractory period"
+    assert len(t_nest) >= 5, "non-trivial: the cell fires repeatedly"
+    np.testing.assert_array_equal(np.round(data["spikes"][1] / dt), np.round(t_nest / dt),
+                                  err_msg=f"{flavour}: every spike in the same step")
+    events = meter.events
+    k = len(events["times"])
+    for s in states:
+        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
+        tol = V_TOL[flavour] if s.name in ("v", "theta_v") else 1e-9 * max(1.0, np.abs(theirs).max())
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour}: {s.name}")
+
+
 @pytest.mark.parametrize("flavour", ["curr_exp", "cond_alpha"])
 def test_recurrent_network_with_delays_gives_nest_s_raster(flavour):
     """1000 cells (800 E, 200 I), 50 recurrent inputs each, delays 0.1-5 ms, driven by 100 fixed

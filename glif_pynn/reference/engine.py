@@ -204,7 +204,7 @@ class Network:
                 for name, value in group.state.items():
                     value[...] = group.params["v_rest"] if name == "v" else 0.0
                 group.counter[...] = 0
-                group._last_spike_step = -(1 << 40)
+                group._refr_until, group._refr_pending = -(1 << 40), 0
                 group._prepared = False
             if pop.recording is not None:
                 pop.recording.pending = True

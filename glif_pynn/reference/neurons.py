@@ -117,7 +117,8 @@ class NeuronGroup:
         self._refr = np.zeros(self.n, dtype=bool)
         self._tv_new = np.empty(self.n)
         self._free = np.zeros(self.n, dtype=bool)
-        self._last_spike_step = -(1 << 40)
+        self._refr_until = -(1 << 40)  # the last step in which a refractory counter can be above 0
+        self._refr_pending = 0
 
     # -- set-up -----------------------------------------------------------------------------
     def set_state(self, name: str, where, value) -> None:
@@ -135,8 +136,19 @@ class NeuronGroup:
         values[where] = value
 
     def set_parameters(self, **values) -> None:
-        """Change parameters (validated); propagators are recomputed before the next step."""
-        validate(values, self.kind)
+        """Change parameters (validated); propagators are recomputed before the next step.
+
+        As in NEST, the state is kept: in the conductance-based alpha models that is ``(g, g')``, so a
+        new ``tau_syn`` moves ``d = g' + g / tau_syn`` here.
+        """
+        validate(values, self.kind, self.ports)
+        if self.alpha and self.kind != CURRENT:
+            for key, name in zip(self.keys, self.syn_names):
+                tau = self._tau_syn_of[key]
+                if tau in values:
+                    old = np.broadcast_to(self.params[tau], (self.n,))
+                    new = np.broadcast_to(np.asarray(values[tau], float), (self.n,))
+                    self.state["d_" + key] += self.state[name] * (1.0 / new - 1.0 / old)
         for name, value in values.items():
             self.params[name] = _compact(value, self.n)
         self._prepared = False
@@ -155,7 +167,8 @@ class NeuronGroup:
             **{key: _compact(np.exp(-rates[key] * h), self.n) for key in ("asc1", "asc2", "theta", "theta_v")}}
         self.unit = {key: _compact(math.e / tau, self.n) for key, tau in taus.items()}
         self.refr_steps = _compact(steps(p["tau_refrac"], h), self.n)
-        self.max_refr = max(int(np.max(self.refr_steps)), int(self.counter.max(initial=0)))
+        self.max_refr = int(np.max(self.refr_steps))
+        self._refr_pending = int(self.counter.max(initial=0))     # counts left from before: see step()
         self.reset_add = _compact(-np.asarray(p["delta_v"]), self.n)    # NESTML's voltage_reset_add
         cm = np.asarray(p["cm"])
         if self.kind == CURRENT:
@@ -204,10 +217,12 @@ class NeuronGroup:
         """Advance by one step (phases 1-3 of the module docstring); return spiking indices or None."""
         if not self._prepared:
             self.prepare()
+        if self._refr_pending:       # counters left when the parameters changed count down in full
+            self._refr_until = max(self._refr_until, step_index + self._refr_pending)
+            self._refr_pending = 0
         s, p, act, (t1, t2, t3) = self.state, self.params, self.active, self._tmp
         v = s["v"]
-        refractory = act["refr"] and step_index - self._last_spike_step <= self.max_refr + 1 \
-            and self._refractory_mask()
+        refractory = act["refr"] and step_index <= self._refr_until and self._refractory_mask()
         new_v = t3 if refractory else v
         tv = s["theta_v"]
         new_tv = (self._tv_new if refractory else tv) if act["theta_v"] else None
@@ -250,7 +265,7 @@ class NeuronGroup:
             return None
         idx = np.flatnonzero(self._mask)
         self._reset(idx)
-        self._last_spike_step = step_index
+        self._refr_until = step_index + self.max_refr + 1
         return idx
 
     def _refractory_mask(self) -> bool:
