@@ -315,7 +315,8 @@ def test_current_sources_act_from_their_start_step():
     n = np.arange(len(used))
     np.testing.assert_allclose(used[:, 0], np.where((n >= 10) & (n < 20), 0.2, 0), atol=1e-9, err_msg="DC")
     np.testing.assert_allclose(used[:, 1], np.where((n >= 5) & (n < 15), 0.1, 0), atol=1e-9, err_msg="step")
-    ac = np.where(n >= 10, 0.05 + 0.1 * np.sin(2 * np.pi * 0.1 * n * dt + np.pi / 6), 0)
+    # PyNN's phase is the phase at start (1.0 ms): 30 degrees there, whatever the start
+    ac = np.where(n >= 10, 0.05 + 0.1 * np.sin(2 * np.pi * 0.1 * (n * dt - 1.0) + np.pi / 6), 0)
     np.testing.assert_allclose(used[:, 2], ac, atol=1e-9, err_msg="AC: value at t = n dt used in step n")
     noise = used[:, 3]
     assert np.all(np.abs(noise[:10]) < 1e-9) and np.all(np.abs(noise[30:]) < 1e-9), "noise only in [1, 3)"

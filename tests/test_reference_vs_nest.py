@@ -391,3 +391,30 @@ def test_current_source_from_t0_regression_first_steps_lost_in_pyNN_nest(start):
     nest_v, ref_v = traces
     assert np.ptp(nest_v[:, 0]) > 0.5 and np.ptp(nest_v[:, 1]) > 0.3, "non-trivial: both currents act"
     np.testing.assert_allclose(ref_v, nest_v, rtol=0, atol=1e-9, err_msg=f"start = {start} ms")
+
+
+def test_current_sources_changed_after_injection_and_ac_phase_act_alike_in_pyNN():
+    """A DCSource whose amplitude changes after inject_into still acts from step 2 (as at injection),
+    and an ACSource's phase is the phase at its start (PyNN's convention, which pyNN.nest implements by
+    shifting NEST's phase): the same V on both backends for starts >= min_delay."""
+    import pyNN.nest as nest_sim
+
+    import glif_pynn.nest as nest_cells
+    import glif_pynn.reference as ref_sim
+    traces = []
+    for sim, cells in ((nest_sim, nest_cells), (ref_sim, ref_sim)):
+        sim.setup(timestep=0.1, min_delay=0.1)
+        pop = sim.Population(3, cells.GLIF_curr_exp())
+        dc = sim.DCSource(amplitude=0.3, start=0.0)
+        dc.inject_into(pop[0:1])
+        dc.amplitude = 0.5
+        sim.ACSource(amplitude=0.3, offset=0.1, frequency=100.0, phase=30.0, start=1.0, stop=8.0).inject_into(pop[1:2])
+        sim.ACSource(amplitude=0.3, frequency=37.0, phase=75.0, start=2.3).inject_into(pop[2:3])
+        pop.record("v")
+        sim.run(10.0)
+        traces.append(pop.get_data().segments[0].analogsignals[0].magnitude.copy())
+        sim.end()
+    nest_v, ref_v = traces
+    assert np.all(nest_v[:3, 0] == nest_v[0, 0]) and nest_v[3, 0] > nest_v[0, 0], "DC: nothing before step 2"
+    assert np.ptp(nest_v[:, 1]) > 1.0 and np.ptp(nest_v[:, 2]) > 1.0, "non-trivial: the sines act"
+    np.testing.assert_allclose(ref_v, nest_v, rtol=0, atol=1e-9)

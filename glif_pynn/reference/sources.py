@@ -212,11 +212,12 @@ class StepCurrentSource(CurrentSource):
 
 
 class ACSource(CurrentSource):
-    """``offset + amplitude sin(2 pi frequency t / 1000 + phase)`` (nA; Hz; degrees) in [start, stop).
+    """``offset + amplitude sin(2 pi frequency (t - start) / 1000 + phase)`` (nA; Hz; degrees) in [start, stop).
 
-    ``t`` is the time at which the value is used (the start of the step); note that
-    pyNN.nest does not shift the phase with its ``min_delay`` correction, so there the
-    sine arrives one step late.
+    The phase is that at ``start``, as in PyNN (pyNN.nest, pyNN.neuron and pyNN.brian2 all shift
+    it so). ``t`` is the time at which the value is used (the start of the step). pyNN.nest gives
+    the same current for ``start >= min_delay``; for an earlier start its device cannot start
+    early enough (not before t = 0), and its sine arrives one step late.
     """
 
     def __init__(self, amplitude=1.0, offset=0.0, frequency=10.0, phase=0.0, start=0.0, stop=math.inf):
@@ -225,7 +226,7 @@ class ACSource(CurrentSource):
         self.omega, self.phase = 2e-3 * math.pi * float(frequency), math.radians(float(phase))
 
     def update(self, step, rng):
-        new = self.offset + self.amplitude * math.sin(self.omega * step * self.dt + self.phase) \
+        new = self.offset + self.amplitude * math.sin(self.omega * (step * self.dt - self.start) + self.phase) \
             if self.active(step) else 0.0
         changed, self.current = new != self.current, new
         return changed

@@ -32,6 +32,7 @@ class _CurrentSource:
         self._params.update({k: (v if isinstance(v, Sequence) else float(v)) for k, v in parameters.items()})
         for k, old in enumerate(self._injected):
             new = self._engine_source()
+            new.first_step = old.first_step      # pyNN.nest's rule of inject_into still holds
             state.network.replace_current(old, new)
             self._injected[k] = new
 
