@@ -214,6 +214,11 @@ class Network:
         """Give the spike-source population ``pop`` a new source of the same size (new parameters)."""
         if pop.is_neuron or getattr(source, "n", None) != pop.size:
             raise ValueError("replace_source needs a spike-source population and a source of its size")
+        rec = pop.recording
+        if rec is not None and "spikes" in rec.variables and isinstance(pop.source, SpikeArraySource):
+            # keep what the old source emitted; the new one is recorded from now on
+            rec.samples.setdefault("emitted", []).append(self._array_spikes(pop.source, rec))
+            rec.first_step = self.step_index
         pop.source = source
         self._built = False
 
@@ -256,6 +261,10 @@ class Network:
             if name not in allowed:
                 raise ValueError(f"cannot record {name!r} here; recordable: {', '.join(allowed)}")
         every = 1 if sampling_interval is None else int(steps(sampling_interval, self.dt))
+        if sampling_interval is not None and not (every >= 1 and abs(every * self.dt - sampling_interval)
+                                                  <= 1e-9 * sampling_interval):
+            raise ValueError(f"sampling_interval = {sampling_interval} ms is not a whole number of time steps "
+                             f"({self.dt} ms); choose a multiple of the time step (NEST refuses it too)")
         idx = np.arange(pop.size) if indices is None else np.asarray(indices, np.int64)
         rec = _Recording(variables, idx, max(1, every))
         if "spikes" in variables:
@@ -433,6 +442,13 @@ class Network:
                 rec.samples.setdefault(name, []).append(value)
 
     # -- results ---------------------------------------------------------------------------
+    def _array_spikes(self, src: SpikeArraySource, rec: _Recording) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, times) that the spike-array source ``src`` emitted since ``rec.first_step``, by time."""
+        done = (src.steps < self.step_index) & (src.steps >= rec.first_step)
+        order = np.argsort(src.steps[done], kind="stable")
+        times = src.times[done][order] if src.min_delay is not None else self.time_of(src.steps[done][order] + 1)
+        return src.ids[done][order], times
+
     def get_recording(self, pop: Population) -> dict:
         """Recorded data of ``pop``: ``times`` (ms), one (samples x indices) array per state
         variable, ``indices``, and ``spikes`` as ``(local indices, times)`` sorted by time."""
@@ -442,12 +458,8 @@ class Network:
         out = {"indices": rec.indices, "times": self.time_of(np.asarray(rec.times, float))}
         for name in rec.variables:
             if name == "spikes" and isinstance(pop.source, SpikeArraySource):
-                src = pop.source
-                done = (src.steps < self.step_index) & (src.steps >= rec.first_step)
-                order = np.argsort(src.steps[done], kind="stable")
-                ids = src.ids[done][order]
-                times = src.times[done][order] if src.min_delay is not None \
-                    else self.time_of(src.steps[done][order] + 1)
+                parts = rec.samples.get("emitted", []) + [self._array_spikes(pop.source, rec)]
+                ids, times = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
                 keep = np.isin(ids, rec.indices)
                 out["spikes"] = (ids[keep], times[keep])
             elif name == "spikes":

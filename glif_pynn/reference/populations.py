@@ -74,6 +74,9 @@ class _Access:
 
     def _set_initial_value_array(self, variable, initial_values):
         top = self._top()
+        if self is not top:      # PyNN keeps initial values per Population; refuse before writing any
+            raise NotImplementedError("initialize() of a PopulationView is not supported by PyNN: initialize the "
+                                      "parent Population (an array gives each cell its own value)")
         if not top._engine.is_neuron:
             return
         values = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") else initial_values

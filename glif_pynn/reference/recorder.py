@@ -7,6 +7,7 @@ arrays PyNN's ``get_data`` builds its ``neo.Block`` from.
 from __future__ import annotations
 
 import numpy as np
+import quantities as pq
 from pyNN import recording
 
 from glif_pynn.reference import simulator
@@ -25,6 +26,8 @@ class Recorder(recording.Recorder):
         engine = self._engine()
         if engine.recording is not None and (engine.recording.times or engine.recording.samples.get("spikes")):
             unsupported("changing what is recorded once data has been recorded")
+        if engine.recording is None:          # a recording that starts after a run starts now
+            self._recording_start_time = state.t * pq.ms
         ids = set().union(*self.recorded.values())
         indices = np.sort([self.population.id_to_index(i) for i in ids])
         names = sorted({v.name for v in self.recorded})

@@ -39,6 +39,10 @@ class _State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
+        n = tstop / self.dt
+        if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+            raise ValueError(f"cannot run until {tstop} ms: not a whole number of time steps ({self.dt} ms); "
+                             "NEST refuses it too")
         self.network.run(tstop)
         self.running = True
 

@@ -1,0 +1,72 @@
+"""Scripts that change things between runs behave on the reference backend as on pyNN.nest.
+
+Each case was found by running the same script on both backends: a recording started after a run,
+a SpikeSourceArray given new spike times between runs, sampling intervals and run times that are
+not whole steps, and initialize() of a PopulationView. (Parameters and current sources changed
+between runs: tests/test_reference_vs_nest.py.)
+"""
+import numpy as np
+import pytest
+
+import glif_pynn.reference as ref_sim
+
+QUIET = dict(cm=0.25, tau_m=20.0, v_rest=-70.0, v_thresh=-50.0, i_offset=0.2, delta_asc1=0.0, delta_asc2=0.0,
+             delta_theta=0.0)
+
+
+def v_signal(pop):
+    return pop.get_data("v").segments[0].filter(name="v")[0]
+
+
+def test_a_recording_started_after_a_run_is_labelled_from_that_time():
+    ref_sim.setup(timestep=0.1)
+    early, late = (ref_sim.Population(1, ref_sim.GLIF_curr_exp(**QUIET)) for _ in range(2))
+    early.record("v")
+    ref_sim.run(5.0)
+    late.record("v")
+    ref_sim.run(5.0)
+    whole, tail = v_signal(early), v_signal(late)
+    ref_sim.end()
+    assert float(tail.t_start.rescale("ms")) == pytest.approx(5.0), "the recording starts at 5 ms"
+    assert np.ptp(np.asarray(whole)) > 1.0, "non-trivial: V moves"
+    np.testing.assert_array_equal(np.asarray(tail)[:, 0], np.asarray(whole)[50:, 0], err_msg="V from 5 ms on")
+
+
+def test_spike_times_changed_between_runs_keep_what_was_emitted():
+    """pyNN.nest records [1, 2, 4] here: the spikes sent before the change and the new one after it."""
+    ref_sim.setup(timestep=0.1)
+    source = ref_sim.Population(1, ref_sim.SpikeSourceArray(spike_times=[1.0, 2.0]))
+    source.record("spikes")
+    ref_sim.run(3.0)
+    source.set(spike_times=[0.5, 4.0])
+    ref_sim.run(3.0)
+    train = source.get_data("spikes").segments[0].spiketrains[0]
+    ref_sim.end()
+    np.testing.assert_allclose(np.asarray(train.rescale("ms")), [1.0, 2.0, 4.0])
+
+
+def test_times_that_are_not_whole_steps_are_refused_by_name():
+    ref_sim.setup(timestep=0.1)
+    pop = ref_sim.Population(1, ref_sim.GLIF_curr_exp(**QUIET))
+    with pytest.raises(ValueError, match=r"sampling_interval = 0.25 ms is not a whole number of time steps"):
+        pop.record("v", sampling_interval=0.25)
+    pop = ref_sim.Population(1, ref_sim.GLIF_curr_exp(**QUIET))
+    pop.record("v", sampling_interval=0.3)
+    with pytest.raises(ValueError, match=r"cannot run until 2.05 ms: not a whole number of time steps"):
+        ref_sim.run(2.05)
+    ref_sim.run(2.1)
+    signal = v_signal(pop)
+    ref_sim.end()
+    np.testing.assert_allclose(np.asarray(signal.times.rescale("ms")), np.arange(0.0, 2.11, 0.3), atol=1e-12)
+
+
+def test_initialize_of_a_view_is_refused_before_anything_changes():
+    ref_sim.setup(timestep=0.1)
+    pop = ref_sim.Population(3, ref_sim.GLIF_curr_exp(**QUIET))
+    with pytest.raises(NotImplementedError, match="initialize the parent Population"):
+        pop[1:].initialize(v=-60.0)
+    pop.record("v")
+    ref_sim.run(0.1)
+    v0 = np.asarray(v_signal(pop))[0]
+    ref_sim.end()
+    np.testing.assert_array_equal(v0, [-70.0] * 3, err_msg="no cell changed")
