@@ -21,10 +21,17 @@ Two wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent)
    factor of that variable on its way to NEST (``i_asc1=0.1`` nA -> ``I_asc1=100`` pA),
    lazily, so that random distributions draw from their own generator as before and
    ``pyNN.nest.reset()`` restores the same PyNN-unit values.
+
+3. ``pyNN.nest.reset()`` restores the states PyNN knows (``v``, ``isyn_exc``, ...) but not the
+   model's other states, so a cell could start the next run still refractory, or with the rate of
+   change of an alpha PSC or conductance left from the last. For the GLIF types these
+   (``refr_counts``, ``escape_budget``, ``dI_syn_*``, ``g_*__d``) go back to the model's defaults
+   too, so that a run after ``reset()`` starts as the first one did (as on the reference backend).
 """
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 from pyNN.parameters import LazyArray
@@ -62,6 +69,25 @@ def _scale_initial_values(original):
     return _marked(wrapper, original)
 
 
+#: NESTML states that PyNN does not know and so does not restore at reset()
+_HIDDEN_STATE = re.compile(r"refr_counts|escape_budget|dI_syn_\w+|g_\w+__d")
+
+
+def _reset_hidden_states(original):
+    from glif_pynn.nest.cells import GLIFNestCellType
+
+    def wrapper(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        import nest
+        for population in self.populations:
+            if isinstance(population.celltype, GLIFNestCellType) and population.local_size:
+                defaults = nest.GetDefaults(population.celltype.nest_model)
+                local = population.node_collection[np.asarray(population._mask_local, bool)]   # this rank's
+                local.set({k: v for k, v in defaults.items() if _HIDDEN_STATE.fullmatch(k)})
+        return result
+    return _marked(wrapper, original)
+
+
 def to_nest_units(value: LazyArray, from_nest: float) -> LazyArray:
     """A lazy array of ``value / from_nest`` that shares ``value``'s base (and random generator)."""
     if from_nest == 1.0:
@@ -76,11 +102,14 @@ def install_hooks() -> None:
     import nest
     from pyNN.nest import nestml, populations, simulator
 
+    state_class = type(simulator.state)      # pyNN.nest deletes the name simulator._State
     if hasattr(nestml, "_compile_and_resolve"):
         if not getattr(nestml._compile_and_resolve, _MARK, False):
             nestml._compile_and_resolve = _load_module_after_reset(nestml._compile_and_resolve)
-    elif not getattr(simulator._State.clear, _MARK, False):
-        simulator._State.clear = _load_module_after_reset(simulator._State.clear)
+    elif not getattr(state_class.clear, _MARK, False):
+        state_class.clear = _load_module_after_reset(state_class.clear)
+    if not getattr(state_class.reset, _MARK, False):
+        state_class.reset = _reset_hidden_states(state_class.reset)
     if not getattr(populations.Population._set_initial_value_array, _MARK, False):
         populations.Population._set_initial_value_array = _scale_initial_values(
             populations.Population._set_initial_value_array)
