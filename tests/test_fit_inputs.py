@@ -45,6 +45,10 @@ def segment(n=5000, dt=DT, current_units="nA", v_units="mV", v=None, current=Non
     (lambda: segment(n=1000), "too short"),
     (lambda: segment(dt=0.5), "0.2 ms or finer"),
     (lambda: segment(spikes=[100.0, 600.0]), "outside the recording"),
+    # values whose size says the label's unit is wrong: V in V labelled mV, V in mV labelled V, nA labelled uA
+    (lambda: segment(v=-0.07 + 5e-4 * np.sin(np.arange(5000.0))), "are its units right (mV, not V)"),
+    (lambda: segment(v_units="V"), "median of -7e\\+04 mV|median of -6.999e\\+04 mV"),
+    (lambda: segment(current=np.full(5000, 0.5), current_units="uA"), "reaches 500 nA"),
 ])
 def test_bad_sweep_is_a_value_error_naming_the_problem(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -69,10 +73,59 @@ def test_too_few_spikes_for_the_reset_and_adaptation():
         fit([segment(spikes=[100.0, 200.0, 300.0])], 4)
 
 
-@pytest.mark.parametrize("level", [0, 6, "3", 2.5, True])
+@pytest.mark.parametrize("level", [0, 6, "3", 2.5, 2.0, True])
 def test_unknown_level(level):
     with pytest.raises(ValueError, match="level must be 1, 2, 3, 4 or 5"):
         fit([segment()], level)
+
+
+@pytest.mark.parametrize("argument, message", [
+    ({"seed": -1}, "seed must be a whole number"), ({"seed": 1.5}, "seed must be a whole number"),
+    ({"generations": 0}, "generations must be a whole number of at least 1"),
+    ({"population": 2}, "population must be a whole number of at least 4"),
+    ({"chunk_ms": 0.0}, "chunk_ms must be at least 100 ms"), ({"chunk_ms": float("nan")}, "chunk_ms"),
+    ({"spike_level": float("nan")}, "spike_level must be a finite voltage"),
+])
+def test_bad_arguments_are_refused_before_the_data_is_read(argument, message):
+    with pytest.raises(ValueError, match=message):
+        fit("not even sweeps", 1, **argument)
+
+
+@pytest.mark.parametrize("current, units", [(np.full(5000, 0.1), "nA"), (0.01 * np.sin(np.arange(5000.0)), "pA")])
+def test_a_current_that_does_not_vary_is_refused(current, units):
+    """A constant current (a command kept in the protocol, not the file) or one 1000 times too small
+    (nA labelled pA) cannot identify the membrane."""
+    with pytest.raises(ValueError, match="the injected current varies by only .* nA over all training sweeps"):
+        fit([segment(current=current, current_units=units, spikes=np.arange(10.0, 500.0, 40.0))], 1)
+
+
+def test_sweeps_given_directly_are_checked_as_segments_are():
+    from glif_pynn.fit.data import Sweep
+    current, v = 0.1 * np.sin(np.arange(5000.0)), -70.0 + np.cos(np.arange(5000.0))
+    with pytest.raises(ValueError, match="spikes must be sample indices"):
+        Sweep(current, v, DT, np.array([12.5, 40.0]))
+    with pytest.raises(ValueError, match="sampling interval is 0 ms"):
+        Sweep(current, v, 0.0, np.array([], int))
+    with pytest.raises(ValueError, match="'current' has 4000 samples and 'v' 5000"):
+        Sweep(current[:4000], v, DT, np.array([], int))
+    with pytest.raises(ValueError, match="NaN"):
+        Sweep(current, np.r_[np.nan, v[1:]], DT, np.array([], int))
+    assert Sweep(current, v, DT, np.array([5, 9])).spikes.dtype == np.int64
+
+
+def test_a_level_with_adaptation_fits_a_cell_without_it():
+    """GLIF1 recordings fitted as GLIF2 and GLIF5: the spike-induced threshold decays before every next
+    spike, so it cannot be seen and is 0 (the staged regression used to give 2e7 mV and fail validation)."""
+    from glif_pynn.fit.synthetic import glif_recording, ou_current
+    cell = dict(cm=0.05, tau_m=20.0, v_rest=-68.0, v_thresh=-48.5, tau_refrac=4.0, delta_v=3.0, f_v=0.0,
+                delta_asc1=0.0, delta_asc2=0.0, delta_theta=0.0, a_theta_v=0.0)
+    rheobase = cell["cm"] / cell["tau_m"] * (cell["v_thresh"] - cell["v_rest"])
+    segments = glif_recording(cell, [ou_current(1500.0, DT, rheobase, 2 * rheobase, 3.0, seed=k) for k in range(2)],
+                              DT, 0.5, 0)
+    for level in (2, 5):
+        result = fit(segments, level, generations=2, population=8)
+        assert result.staged["delta_theta"] == 0.0
+        assert result.scores["training"]["gamma"] >= 0.95
 
 
 def test_sweeps_of_different_sampling_are_refused():
@@ -106,10 +159,11 @@ def test_detect_spikes_marks_the_sample_after_the_5_percent_rise():
 
 
 def test_units_are_converted():
-    seg = segment(current=np.full(5000, 150.0), current_units="pA", v=np.full(5000, -0.07), v_units="V")
+    v_volts = np.linspace(-0.072, -0.068, 5000)
+    seg = segment(current=np.full(5000, 150.0), current_units="pA", v=v_volts, v_units="V")
     sweep = sweep_from_segment(seg)
     np.testing.assert_allclose(sweep.current, 0.15, rtol=1e-12, err_msg="pA -> nA")
-    np.testing.assert_allclose(sweep.v, -70.0, rtol=1e-12, err_msg="V -> mV")
+    np.testing.assert_allclose(sweep.v, 1e3 * v_volts, rtol=1e-12, err_msg="V -> mV")
 
 
 def write_block(path, segments):
@@ -132,6 +186,29 @@ def test_read_recording_chooses_channels_by_name_then_units(tmp_path):
     assert [s.name for s in seg.analogsignals] == ["current", "v1", "v"]
     with pytest.raises(ValueError, match="does not exist"):
         read_recording(tmp_path / "missing.pkl")
+    with pytest.raises(ValueError, match="is a folder"):
+        read_recording(tmp_path)
+
+
+def test_read_recording_takes_the_named_channel_even_beside_one_called_v(tmp_path):
+    seg = segment()
+    seg.analogsignals.append(neo.AnalogSignal(-65.0 + np.zeros(5000), units="mV", sampling_period=DT * pq.ms,
+                                              name="Vm"))
+    path = write_block(tmp_path / "r.pkl", [seg])
+    got, = read_recording(path, v="Vm")
+    assert [s.name for s in got.analogsignals] == ["current", "v (not used)", "v"]
+    assert float(got.analogsignals[2][0, 0].rescale("mV")) == -65.0, "Vm is the one used"
+    with pytest.raises(ValueError, match="no signal named 'Icmd'"):
+        read_recording(path, current="Icmd")
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage\n", "a list"])
+def test_files_neo_cannot_read_are_a_value_error_naming_the_file(tmp_path, content):
+    import pickle
+    path = tmp_path / "r.pkl"
+    path.write_bytes(pickle.dumps([segment()]) if content == "a list" else content)
+    with pytest.raises(ValueError, match=f"{path}"):
+        read_recording(path)
 
 
 def test_command_writes_nothing_for_bad_input(tmp_path, capsys):

@@ -32,6 +32,14 @@ MIN_SWEEP_MS = 200.0
 MAX_DT_MS = 0.2
 #: Default level (mV) whose upward crossings are spikes when V is searched for spikes.
 SPIKE_LEVEL_MV = -20.0
+#: Plausible membrane potentials (mV): a median outside, or a V that moves by less than
+#: :data:`MIN_V_RANGE_MV`, means V is in another unit than its label says (V labelled mV, ...).
+V_MEDIAN_RANGE_MV = (-150.0, 50.0)
+MIN_V_RANGE_MV = 1.0
+#: Largest plausible injected current (nA); the training current must vary by at least
+#: :data:`MIN_CURRENT_RANGE_NA` (1 pA) for the membrane to be identified.
+MAX_CURRENT_NA = 100.0
+MIN_CURRENT_RANGE_NA = 1e-3
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,14 @@ class Sweep:
     spikes: np.ndarray
     name: str = "sweep"
 
+    def __post_init__(self) -> None:
+        """Validate (the one check of every sweep, whether made from a Segment or given directly)."""
+        current, v, dt = check_arrays(self.current, self.v, self.dt, self.name)
+        object.__setattr__(self, "current", current)
+        object.__setattr__(self, "v", v)
+        object.__setattr__(self, "dt", dt)
+        object.__setattr__(self, "spikes", _check_spike_indices(self.spikes, len(v), self.name))
+
     @property
     def n(self) -> int:
         return len(self.v)
@@ -71,6 +87,66 @@ class Sweep:
     def spike_times(self) -> np.ndarray:
         """Spike times (ms from the start of the sweep)."""
         return self.spikes * self.dt
+
+
+def check_arrays(current, v, dt, label: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(current, v, dt)`` as float arrays and a float, or a ValueError naming ``label`` and the problem:
+    not 1-D, different lengths, NaN or infinite values, a sampling interval that is not positive or
+    coarser than :data:`MAX_DT_MS`, a sweep shorter than :data:`MIN_SWEEP_MS`, or values whose size
+    says that a signal is in another unit than its label (V in V, current in pA given as nA, ...)."""
+    arrays = {}
+    for name, values, unit in (("current", current, "nA"), ("v", v, "mV")):
+        try:
+            array = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{label}: {name!r} is not an array of numbers ({err})") from err
+        if array.ndim != 1:
+            raise ValueError(f"{label}: {name!r} has shape {array.shape}; give one value per sample (one channel)")
+        if not np.all(np.isfinite(array)):
+            bad = int(np.flatnonzero(~np.isfinite(array))[0])
+            raise ValueError(f"{label}: signal {name!r} has NaN or infinite values (first at sample {bad}); "
+                             "cut or interpolate them before fitting")
+        arrays[name] = array
+    current, v = arrays["current"], arrays["v"]
+    if len(current) != len(v):
+        raise ValueError(f"{label}: 'current' has {len(current)} samples and 'v' {len(v)}; give both the same length")
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{label}: the sampling interval {dt!r} is not a number of ms") from err
+    if not dt > 0:
+        raise ValueError(f"{label}: the sampling interval is {dt:g} ms; it must be positive")
+    if dt > MAX_DT_MS:
+        raise ValueError(f"{label}: sampled every {dt:g} ms; the fit needs {MAX_DT_MS:g} ms or finer "
+                         "(5 kHz or more; 10 or 20 kHz recordings are used as they are)")
+    if len(v) * dt < MIN_SWEEP_MS:
+        raise ValueError(f"{label} lasts {len(v) * dt:g} ms, too short to fit; each sweep needs at least "
+                         f"{MIN_SWEEP_MS:g} ms")
+    median, low, high = float(np.median(v)), *V_MEDIAN_RANGE_MV
+    if not low <= median <= high or np.ptp(v) < MIN_V_RANGE_MV:
+        raise ValueError(f"{label}: 'v' has a median of {median:.4g} mV and moves by {np.ptp(v):.3g} mV, not the "
+                         f"potential of a cell (median {low:g} to {high:g} mV, moving by {MIN_V_RANGE_MV:g} mV or "
+                         "more); are its units right (mV, not V)?")
+    peak = float(np.max(np.abs(current)))
+    if peak > MAX_CURRENT_NA:
+        raise ValueError(f"{label}: 'current' reaches {peak:.4g} nA, more than the {MAX_CURRENT_NA:g} nA a cell is "
+                         "given; are its units right (pA, nA)?")
+    return current, v, dt
+
+
+def _check_spike_indices(spikes, n: int, label: str) -> np.ndarray:
+    """Spike first-sample indices as int64: integral, strictly increasing, within ``[1, n)``."""
+    array = np.asarray(spikes)
+    if array.ndim != 1 or (array.size and not np.all(np.isfinite(array.astype(float)))):
+        raise ValueError(f"{label}: spikes must be a 1-D array of sample indices")
+    index = array.astype(np.int64)
+    if not np.array_equal(index, array.astype(float)):
+        raise ValueError(f"{label}: spikes must be sample indices (whole numbers), not times; divide times by dt")
+    if len(index) and (index.min() < 1 or index.max() >= n):
+        raise ValueError(f"{label}: spike indices {index.min()} to {index.max()} lie outside the sweep's {n} samples")
+    if np.any(np.diff(index) <= 0):
+        raise ValueError(f"{label}: spike indices must increase strictly")
+    return index
 
 
 def _signal(segment, name: str, label: str, kind: str, unit: pq.Quantity):
@@ -90,12 +166,7 @@ def _signal(segment, name: str, label: str, kind: str, unit: pq.Quantity):
         raise ValueError(f"{label}: signal {name!r} has no units; give it {kind} units (e.g. {unit.dimensionality})")
     if sig.units.simplified.dimensionality != unit.simplified.dimensionality:
         raise ValueError(f"{label}: signal {name!r} is in {sig.units.dimensionality}, which is not a {kind}")
-    values = np.asarray(sig.rescale(unit).magnitude, dtype=float).reshape(-1)
-    if not np.all(np.isfinite(values)):
-        bad = int(np.flatnonzero(~np.isfinite(values))[0])
-        raise ValueError(f"{label}: signal {name!r} has NaN or infinite values (first at sample {bad}); "
-                         "cut or interpolate them before fitting")
-    return sig, values
+    return sig, np.asarray(sig.rescale(unit).magnitude, dtype=float).reshape(-1)
 
 
 def sweep_from_segment(segment, label: str = "sweep", spike_level: float = SPIKE_LEVEL_MV) -> Sweep:
@@ -105,8 +176,8 @@ def sweep_from_segment(segment, label: str = "sweep", spike_level: float = SPIKE
     ------
     ValueError
         Naming the segment and the problem: a missing signal, no units or the wrong kind of units,
-        several channels, NaN, different sampling or length of the two signals, a sweep shorter than
-        :data:`MIN_SWEEP_MS` or sampled more coarsely than :data:`MAX_DT_MS`.
+        several channels, different sampling or start of the two signals, and what :func:`check_arrays`
+        refuses (NaN, different lengths, too short, too coarse, values in another unit than labelled).
     """
     if not hasattr(segment, "analogsignals"):
         raise ValueError(f"{label} is a {type(segment).__name__}, not a neo Segment")
@@ -117,17 +188,10 @@ def sweep_from_segment(segment, label: str = "sweep", spike_level: float = SPIKE
     if abs(dt_i - dt_v) > 1e-9 * dt_v:
         raise ValueError(f"{label}: 'current' is sampled every {dt_i:g} ms and 'v' every {dt_v:g} ms; resample "
                          "them to the same sampling period")
-    if len(current) != len(v):
-        raise ValueError(f"{label}: 'current' has {len(current)} samples and 'v' {len(v)}; give both the same length")
     t0_i, t0_v = (float(s.t_start.rescale(pq.ms).magnitude) for s in (i_sig, v_sig))
     if abs(t0_i - t0_v) > 1e-6 * dt_v:
         raise ValueError(f"{label}: 'current' starts at {t0_i:g} ms and 'v' at {t0_v:g} ms; align them")
-    if dt_v > MAX_DT_MS:
-        raise ValueError(f"{label}: sampled every {dt_v:g} ms; the fit needs {MAX_DT_MS:g} ms or finer "
-                         "(5 kHz or more; 10 or 20 kHz recordings are used as they are)")
-    if len(v) * dt_v < MIN_SWEEP_MS:
-        raise ValueError(f"{label} lasts {len(v) * dt_v:g} ms, too short to fit; each sweep needs at least "
-                         f"{MIN_SWEEP_MS:g} ms")
+    current, v, dt_v = check_arrays(current, v, dt_v, label)
     spikes = _spikes_of(segment, label, t0_v, dt_v, len(v))
     if spikes is None:
         spikes = detect_spikes(v, dt_v, spike_level)
@@ -209,31 +273,48 @@ def read_recording(path: Union[str, Path], current: str = "current", v: str = "v
     """
     import neo
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"recording {path} is a folder; give the file that holds the sweeps")
     if not path.is_file():
         raise ValueError(f"recording {path} does not exist")
     try:
         io = neo.io.get_io(str(path))
     except (IOError, ValueError, KeyError) as err:
         raise ValueError(f"neo cannot read {path}: {err}") from err
-    blocks = io.read(lazy=False) if hasattr(io, "read") else [io.read_block()]
+    try:     # neo's readers raise whatever their format's parser raises on a damaged file
+        blocks = io.read(lazy=False) if hasattr(io, "read") else [io.read_block()]
+    except Exception as err:
+        raise ValueError(f"neo cannot read {path} ({type(io).__name__}): {type(err).__name__}: {err}") from err
+    if not isinstance(blocks, (list, tuple)) or not all(hasattr(b, "segments") for b in blocks):
+        raise ValueError(f"{path} does not hold neo Blocks (it holds a {type(blocks).__name__}); write the sweeps as "
+                         "the Segments of a neo Block")
     segments = [seg for block in blocks for seg in block.segments]
     if not segments:
         raise ValueError(f"{path} holds no segments")
     for k, seg in enumerate(segments):
-        for wanted, dim, kind in ((current, pq.A, "current"), (v, pq.V, "v")):
-            _rename(seg, wanted, dim, kind, f"{path.name} segment {k}")
+        for wanted, default, dim in ((current, "current", pq.A), (v, "v", pq.V)):
+            _rename(seg, wanted, default, dim, f"{path.name} segment {k}")
     return segments
 
 
-def _rename(segment, wanted: str, dim: pq.Quantity, target: str, label: str) -> None:
-    named = [s for s in segment.analogsignals if s.name == wanted]
+def _rename(segment, wanted: str, target: str, dim: pq.Quantity, label: str) -> None:
+    """Give the signal chosen for ``target`` (``current`` or ``v``) that name: the one named ``wanted``; with the
+    default name only, else the one signal of that kind of units. A signal already called ``target`` but not
+    chosen is renamed ``target + " (not used)"``."""
+    signals = segment.analogsignals
+    named = [s for s in signals if s.name == wanted]
+    if not named and wanted != target:
+        names = ", ".join(repr(s.name) for s in signals) or "none"
+        raise ValueError(f"{label} has no signal named {wanted!r} (signals: {names})")
     if not named:
-        named = [s for s in segment.analogsignals
-                 if s.units.simplified.dimensionality == dim.simplified.dimensionality]
+        named = [s for s in signals if s.units.simplified.dimensionality == dim.simplified.dimensionality]
         if len(named) > 1:
             raise ValueError(f"{label}: several {target} signals ({', '.join(repr(s.name) for s in named)}); "
                              f"choose one by name")
     if named:
+        for other in signals:
+            if other is not named[0] and other.name == target:
+                other.name = f"{target} (not used)"
         named[0].name = target
 
 

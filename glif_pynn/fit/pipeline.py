@@ -11,10 +11,14 @@
 """
 from __future__ import annotations
 
+import math
 import time
+from numbers import Integral, Real
 from typing import Callable, Optional
 
-from glif_pynn.fit.data import SPIKE_LEVEL_MV, as_sweeps
+import numpy as np
+
+from glif_pynn.fit.data import MIN_CURRENT_RANGE_NA, SPIKE_LEVEL_MV, as_sweeps
 from glif_pynn.fit.objective import SpikeTimingObjective
 from glif_pynn.fit.optimise import GENERATIONS, POPULATION, optimise, tuned_parameters
 from glif_pynn.fit.result import LEVEL_NAMES, FitResult
@@ -69,13 +73,15 @@ def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_
         units, with NaN, with signals of different sampling or length, too short; too few spikes for the level.
     """
     say = progress or (lambda line: None)
-    if isinstance(level, bool) or level not in LEVEL_NAMES:
-        raise ValueError(f"level must be 1, 2, 3, 4 or 5 (Teeter et al. 2018: "
-                         f"{', '.join(f'{n} {name}' for n, name in LEVEL_NAMES.items())}), got {level!r}")
-    if cell_type not in CELL_TYPES:
-        raise ValueError(f"unknown cell type {cell_type!r}; choose one of {', '.join(CELL_TYPES)}")
+    _check_arguments(level, cell_type, seed, generations, population, chunk_ms, spike_level)
+    level = int(level)
     timings, clock = {}, time.monotonic()
     training = as_sweeps(sweeps, "training", spike_level)
+    spread = float(np.ptp(np.concatenate([s.current for s in training])))
+    if spread < MIN_CURRENT_RANGE_NA:
+        raise ValueError(f"the injected current varies by only {spread:.3g} nA over all training sweeps, too little "
+                         "to identify the membrane; is 'current' the injected current, and are its units right "
+                         "(a current in nA labelled pA is 1000 times too small)?")
     held_out = as_sweeps(test, "test", spike_level) if test is not None else []
     if held_out and abs(held_out[0].dt - training[0].dt) > 1e-9 * training[0].dt:
         raise ValueError(f"test sweeps are sampled every {held_out[0].dt:g} ms, training sweeps every "
@@ -99,7 +105,7 @@ def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_
         raise ValueError(f"only {len(sv.spike)} spikes are preceded by {2:g} ms of subthreshold V; GLIF{level} needs "
                          f"{MIN_SPIKES[level]}")
     staged = _parameters(level, dyn, fit_threshold(rec, dyn, sv, level), fit_reset(dyn, sv, level), dt)
-    validate(staged, CELL_TYPES[cell_type])
+    _validate_fitted(staged, cell_type, "the staged estimate")
     say("staged estimate: " + ", ".join(f"{k} {v:.4g}" for k, v in staged.items()))
     timings["threshold and reset"], clock = time.monotonic() - clock, time.monotonic()
     tuned = tuned_parameters(level, staged)
@@ -109,7 +115,7 @@ def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_
     values, summary = optimise(objective, staged, seed=seed, generations=generations, population=population,
                                progress=say)
     params = dict(staged, **values)
-    validate(params, CELL_TYPES[cell_type])
+    _validate_fitted(params, cell_type, "the tuned parameters")
     timings["optimiser"], clock = time.monotonic() - clock, time.monotonic()
     runs = simulate(params, [s.current for s in training + held_out], dt, record_v=[len(training) if held_out else 0])
     scores = {"training": score(params, training, runs[:len(training)]),
@@ -118,6 +124,35 @@ def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_
     result = FitResult(cell_type, level, params, scores, dt, staged, summary, timings, training, held_out, runs)
     say(result.summary())
     return result
+
+
+def _check_arguments(level, cell_type, seed, generations, population, chunk_ms, spike_level) -> None:
+    """A ValueError naming the first argument of :func:`fit` that is not what it must be."""
+    if isinstance(level, bool) or not isinstance(level, Integral) or level not in LEVEL_NAMES:
+        raise ValueError(f"level must be 1, 2, 3, 4 or 5 (Teeter et al. 2018: "
+                         f"{', '.join(f'{n} {name}' for n, name in LEVEL_NAMES.items())}), got {level!r}")
+    if cell_type not in CELL_TYPES:
+        raise ValueError(f"unknown cell type {cell_type!r}; choose one of {', '.join(CELL_TYPES)}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2 ** 32:
+        raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
+    for name, value, least in (("generations", generations, 1), ("population", population, 4)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+            raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
+    if not isinstance(chunk_ms, Real) or not math.isfinite(chunk_ms) or chunk_ms < 100.0:
+        raise ValueError(f"chunk_ms must be at least 100 ms (the optimiser simulates the sweeps in chunks of this "
+                         f"length), got {chunk_ms!r}")
+    if not isinstance(spike_level, Real) or not math.isfinite(spike_level):
+        raise ValueError(f"spike_level must be a finite voltage in mV, got {spike_level!r}")
+
+
+def _validate_fitted(params: dict, cell_type: str, what: str) -> None:
+    """The parameter table's validator, its message saying that the data, not the user, gave the value."""
+    try:
+        validate(params, CELL_TYPES[cell_type])
+    except ValueError as err:
+        raise ValueError(f"{what} is not a valid GLIF cell: {err} This value was fitted, not given: check the "
+                         "units of the sweeps' 'current' (e.g. pA, nA) and 'v' (mV), and that the cell was "
+                         "recorded in current clamp.") from err
 
 
 def _parameters(level: int, dyn, threshold: dict, reset: dict, dt: float) -> dict:

@@ -28,6 +28,9 @@ from glif_pynn.fit.subthreshold import Dynamics, Recording
 
 #: Bounds of the threshold decay rates (1/ms).
 B_BOUNDS = (1e-3, 2.0)
+#: Below this largest value at the spikes, the spike history column cannot be told from 0 (a jump of
+#: 10 mV would move the threshold by 0.01 mV at the most affected spike): delta_theta is then 0.
+MIN_VISIBLE_HISTORY = 1e-3
 
 
 @dataclass
@@ -136,7 +139,11 @@ def fit_threshold(rec: Recording, dyn: Dynamics, sv: SpikeVoltages, level: int) 
         res = minimize(lambda u: _lsq(_threshold_at_spikes(rec, dyn, sv, np.exp(u), keep), y)[1], start,
                        method="Nelder-Mead", bounds=[(lo, hi), (lo, hi)], options={"xatol": 1e-4, "fatol": 1e-12})
         rates = tuple(float(r) for r in np.exp(res.x))
-    beta, _ = _lsq(_threshold_at_spikes(rec, dyn, sv, rates, keep), y)
+    x = _threshold_at_spikes(rec, dyn, sv, rates, keep)
+    visible = float(np.max(x[:, 1])) >= MIN_VISIBLE_HISTORY
+    beta, _ = _lsq(x if visible else np.delete(x, 1, axis=1), y)
+    if not visible:     # the jump has decayed before every next spike (e.g. a GLIF1 cell): not there, 0
+        beta = np.insert(beta, 1, 0.0)
     out = {"v_thresh": float(beta[0]), "delta_theta": float(beta[1]), "b_theta": rates[0]}
     if level == 5:
         out.update(a_theta_v=float(beta[2]), b_theta_v=rates[1])
