@@ -266,10 +266,11 @@ def as_sweeps(sweeps, role: str = "training", spike_level: float = SPIKE_LEVEL_M
 def read_recording(path: Union[str, Path], current: str = "current", v: str = "v") -> list:
     """The segments of a file that neo reads (``neo.io.get_io``), with the signals renamed for the fit.
 
-    Channels are chosen by name: the signal called ``current`` and the one called ``v``. When a
-    segment has no signal of that name, the one signal whose units are a current (a voltage) is
-    taken; several such signals are an error that lists their names (choose with ``current``/``v``).
-    Multi-channel signals are refused: the fit wants one cell per segment.
+    Channels are chosen by name: the signal called ``current`` and the one called ``v``. A name given
+    that no signal has is an error; with the default names, a segment without such a signal gives the
+    one signal whose units are a current (a voltage), and several such signals are an error that lists
+    their names (choose with ``current``/``v``). Multi-channel signals are refused: the fit wants one
+    cell per segment. A file neo cannot read is a ValueError naming it.
     """
     import neo
     path = Path(path)
