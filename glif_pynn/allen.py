@@ -30,10 +30,17 @@ Accepted methods (AllenSDK names): voltage dynamics ``linear_forward_euler`` / `
 ``zero`` / ``v_before``; after-spike currents ``none``+``none`` / ``exp``+``sum``; threshold
 dynamics+reset ``inf``+``inf``, ``spike_component``+``three_components`` and
 ``three_components_exact``+``three_components``. Anything else is a ``ValueError`` naming the
-key, as are a missing key, a NaN, ``v_before`` with ``a`` outside [0, 1] (NEST's
-``voltage_reset_fraction`` has the same limit), non-zero ``init_AScurrents`` and an
-``init_voltage`` other than ``El`` (the PyNN cell types start at rest with no after-spike
-current; set these in the file, or with ``Population.initialize`` after loading).
+key, as are a missing key (``El`` included: the AllenSDK needs it too; ``coeffs`` may be left out,
+every coefficient is then 1), a NaN, a method's ``params`` or ``coeffs`` that is not a dictionary,
+``v_before`` with ``a`` outside [0, 1] (NEST's ``voltage_reset_fraction`` has the same limit),
+non-zero ``init_AScurrents`` and an ``init_voltage`` other than ``El`` (the PyNN cell types start at
+rest with no after-spike current; set these in the file, or with ``Population.initialize`` after
+loading). So are values that are wrong whatever the model: a threshold at or below rest
+(``th_inf * coeffs["th_inf"] <= El``: the cell would fire at rest), and values in the wrong unit
+(Allen's times are in seconds): ``dt`` above :data:`MAX_DT` (1 ms), a spike cut
+(``spike_cut_length * dt``) above :data:`MAX_SPIKE_CUT_MS`, an ``asc_tau_array`` entry above
+:data:`MAX_ASC_TAU` (10 s), and any jump whose ``exp(k t_ref)`` overflows. A file that is not
+UTF-8 JSON is a ``ValueError`` naming the file; so is every refusal of a file's content.
 
 Ignored, because the AllenSDK simulator does not use them either: ``init_threshold`` (every
 threshold method recomputes the threshold from ``th_inf``), ``th_adapt``,
@@ -47,13 +54,13 @@ A NEST ``glif_psc``/``glif_cond`` dictionary (keys such as ``C_m``, ``g``, ``V_t
 """
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
+from glif_pynn.allen_json import METHODS, coefficients, method_of, read_config, real_value, real_values
 from glif_pynn.convert import from_nest_glif
 from glif_pynn.parameters import BY_NAME, CONDUCTANCE, CURRENT, validate
 
@@ -63,22 +70,21 @@ CELL_TYPES = {"GLIF_curr_exp": CURRENT, "GLIF_curr_alpha": CURRENT,
 #: Allen's names of the five published GLIF levels
 LEVELS = {"LIF": 1, "LIF-R": 2, "LIF-ASC": 3, "LIF-R-ASC": 4, "LIF-R-ASC-A": 5}
 
-_METHODS = {"voltage_dynamics_method": ("linear_forward_euler", "linear_exact"),
-            "voltage_reset_method": ("zero", "v_before"),
-            "AScurrent_dynamics_method": ("none", "exp"),
-            "AScurrent_reset_method": ("none", "sum"),
-            "threshold_dynamics_method": ("inf", "spike_component", "three_components_exact"),
-            "threshold_reset_method": ("inf", "three_components")}
 _THRESHOLD_PAIRS = {("inf", "inf"), ("spike_component", "three_components"),
                     ("three_components_exact", "three_components")}
-_KNOWN_KEYS = set(_METHODS) | {"El_reference", "El", "C", "R_input", "th_inf", "dt", "spike_cut_length",
+_KNOWN_KEYS = set(METHODS) | {"El_reference", "El", "C", "R_input", "th_inf", "dt", "spike_cut_length",
                                "asc_tau_array", "asc_amp_array", "coeffs", "init_voltage", "init_AScurrents",
                                "init_threshold", "th_adapt", "extrapolation_method_name", "dt_multiplier", "type"}
-_COEFFS = ("C", "G", "th_inf", "a", "b", "asc_amp_array")
 _ALLEN_MARKERS = {"El_reference", "R_input", "th_inf", "spike_cut_length", "coeffs", "asc_tau_array"}
 _NEST_MARKERS = {"C_m", "g", "g_m", "V_th", "E_L", "t_ref", "V_reset", "asc_amps", "asc_decay", "asc_r", "th_spike_add",
                  "th_spike_decay", "voltage_reset_fraction", "voltage_reset_add", "th_voltage_index",
                  "th_voltage_decay", "spike_dependent_threshold", "after_spike_currents", "adapting_threshold"}
+#: the largest plausible fit time step ``dt`` in s (the published fits: 5e-05 s); 0.05 is 0.05 ms given as s
+MAX_DT = 1e-3
+#: the longest plausible spike cut ``spike_cut_length * dt`` in ms (the published fits: 1.5 to 5.5 ms)
+MAX_SPIKE_CUT_MS = 100.0
+#: the longest plausible after-spike current time constant in s (the published fits: 0.0033 to 0.33 s)
+MAX_ASC_TAU = 10.0
 _NEST_LEVELS = {(False, False, False): 1, (True, False, False): 2, (False, True, False): 3,
                 (True, True, False): 4, (True, True, True): 5}
 
@@ -160,28 +166,38 @@ def load_neuron_config(config: Union[str, Path, Mapping[str, Any]],
 
 def describe_config(config: Union[str, Path, Mapping[str, Any]], cell_type: Optional[str] = None) -> GLIFConfig:
     """Like :func:`load_neuron_config`, with the GLIF level, the source and the fit's time step."""
-    data, model_id = _read(config)
-    allen, nest = _ALLEN_MARKERS & data.keys(), _NEST_MARKERS & data.keys()
-    if allen and nest:
-        raise ValueError(f"ambiguous configuration: Allen neuron_config keys ({', '.join(sorted(allen))}) and "
-                         f"NEST glif_psc keys ({', '.join(sorted(nest))}) together")
-    if not allen and not nest:
-        raise ValueError("neither an Allen neuron_config (keys El_reference, C, R_input, th_inf, ...) nor a NEST "
-                         f"glif_psc dictionary (keys C_m, g, V_th, ...); keys found: {', '.join(sorted(data))}")
-    if cell_type is not None and cell_type not in CELL_TYPES:
-        raise ValueError(f"unknown cell type {cell_type!r}; choose one of {', '.join(CELL_TYPES)}")
-    if allen:
-        chosen = cell_type or "GLIF_curr_exp"
-        params, name, dt = _from_allen(data)
-        source = "Allen neuron_config"
-    else:
-        chosen = cell_type or ("GLIF_cond_alpha" if "E_rev" in data else "GLIF_curr_alpha")
-        params, name, dt = _from_nest(data, CELL_TYPES[chosen]), _nest_level_name(data), None
-        source = "NEST glif_cond" if "E_rev" in data else "NEST glif_psc"
+    data, model_id = read_config(config)
+    # a file's refusals name the file; the conversion itself stays in this frame (the warnings' stacklevel)
+    where = f"{config}: " if isinstance(config, (str, Path)) else ""
     try:
-        validate(params, CELL_TYPES[chosen])
+        allen, nest = _ALLEN_MARKERS & data.keys(), _NEST_MARKERS & data.keys()
+        if allen and nest:
+            raise ValueError(f"ambiguous configuration: Allen neuron_config keys ({', '.join(sorted(allen))}) and "
+                             f"NEST glif_psc keys ({', '.join(sorted(nest))}) together")
+        if not allen and not nest:
+            raise ValueError("neither an Allen neuron_config (keys El_reference, C, R_input, th_inf, ...) nor a NEST "
+                             f"glif_psc dictionary (keys C_m, g, V_th, ...); keys found: {', '.join(sorted(data))}")
+        if cell_type is not None and cell_type not in CELL_TYPES:
+            raise ValueError(f"unknown cell type {cell_type!r}; choose one of {', '.join(CELL_TYPES)}")
+        if allen:
+            chosen = cell_type or "GLIF_curr_exp"
+            params, name, dt = _from_allen(data)
+            source = "Allen neuron_config"
+        else:
+            chosen = cell_type or ("GLIF_cond_alpha" if "E_rev" in data else "GLIF_curr_alpha")
+            params, name, dt = _from_nest(data, CELL_TYPES[chosen]), _nest_level_name(data), None
+            source = "NEST glif_cond" if "E_rev" in data else "NEST glif_psc"
+        try:
+            validate(params, CELL_TYPES[chosen])
+        except ValueError as err:
+            raise ValueError(f"{source}{f' {model_id}' if model_id else ''} cannot be expressed: {err}") from err
     except ValueError as err:
-        raise ValueError(f"{source}{f' {model_id}' if model_id else ''} cannot be expressed: {err}") from err
+        if where:
+            raise ValueError(f"{where}{err}") from err
+        raise
+    except OverflowError as err:     # a safety net: the conversions check their exponents themselves
+        raise ValueError(f"{where}{'Allen neuron_config' if allen else 'NEST glif_psc dictionary'}: a value "
+                         f"overflows ({err}); check the units of the time constants and rates") from err
     return GLIFConfig(chosen, params, LEVELS.get(name), name, source, model_id, dt)
 
 
@@ -190,12 +206,26 @@ def _from_nest(data: Mapping, flavour: str) -> dict:
         params = dict(from_nest_glif(data))
     except KeyError as err:
         raise ValueError(f"NEST glif_psc dictionary: missing key {err}") from err
-    except ValueError as err:
-        raise ValueError(f"NEST glif_psc dictionary cannot be expressed: {err}") from err
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"NEST glif_psc dictionary cannot be expressed: {err}{_nest_culprits(data)}") from err
+    except OverflowError as err:
+        raise ValueError(f"NEST glif_psc dictionary cannot be expressed: a value overflows ({err}); NEST gives "
+                         f"times in ms and rates in 1/ms: check t_ref, asc_decay, th_spike_decay, "
+                         f"th_voltage_decay") from err
     if flavour == CURRENT and {"e_rev_E", "e_rev_I"} & params.keys():
         warnings.warn("NEST dictionary: E_rev ignored by a current-based cell type", UserWarning, stacklevel=4)
         params = {k: v for k, v in params.items() if not k.startswith("e_rev")}
     return params
+
+
+def _nest_culprits(data: Mapping) -> str:
+    """The NEST keys whose values are neither numbers nor lists of numbers, for an error message."""
+    def numeric(value) -> bool:
+        if isinstance(value, (list, tuple)):
+            return all(numeric(v) for v in value)
+        return isinstance(value, (int, float))
+    bad = [f"{key} = {data[key]!r}" for key in sorted(_NEST_MARKERS & data.keys()) if not numeric(data[key])]
+    return f" (not a number: {', '.join(bad)})" if bad else ""
 
 
 def _nest_level_name(data: Mapping) -> str:
@@ -203,74 +233,6 @@ def _nest_level_name(data: Mapping) -> str:
                   for key in ("spike_dependent_threshold", "after_spike_currents", "adapting_threshold"))
     level = _NEST_LEVELS.get(flags)
     return next(name for name, number in LEVELS.items() if number == level) if level else "unsupported mechanisms"
-
-
-def _read(config) -> tuple[dict, Optional[str]]:
-    """The configuration dictionary, unwrapped from ``{model_id: config}``, and the model id."""
-    if isinstance(config, (str, Path)):
-        path = Path(config)
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON: {err}") from err
-    elif isinstance(config, Mapping):
-        data = config
-    else:
-        raise TypeError(f"expected a path or a dictionary, got {type(config).__name__}")
-    if not isinstance(data, Mapping):
-        raise ValueError(f"a GLIF configuration is a JSON object, got {type(data).__name__}")
-    if len(data) == 1:
-        (key, value), = data.items()
-        if isinstance(value, Mapping):
-            return dict(value), str(key)
-    return dict(data), None
-
-
-def _value(mapping: Mapping, key: str, label: str):
-    if key not in mapping:
-        raise ValueError(f"Allen neuron_config: missing key {label!r}")
-    return mapping[key]
-
-
-def _real(mapping: Mapping, key: str, label: Optional[str] = None) -> float:
-    label = label or key
-    value = _value(mapping, key, label)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"Allen neuron_config: {label} = {value!r} is not a number")
-    if not math.isfinite(value):
-        raise ValueError(f"Allen neuron_config: {label} is {value} (must be a finite number)")
-    return float(value)
-
-
-def _reals(mapping: Mapping, key: str, label: Optional[str] = None) -> list[float]:
-    label = label or key
-    values = _value(mapping, key, label)
-    if not isinstance(values, (list, tuple)):
-        raise ValueError(f"Allen neuron_config: {label} = {values!r} is not a list of numbers")
-    return [_real({f"{label}[{i}]": v}, f"{label}[{i}]") for i, v in enumerate(values)]
-
-
-def _method(config: Mapping, key: str) -> tuple[str, dict]:
-    method = _value(config, key, key)
-    if not isinstance(method, Mapping) or "name" not in method:
-        raise ValueError(f"Allen neuron_config: {key} must be {{'name': ..., 'params': {{...}}}}, got {method!r}")
-    name, params = method["name"], method.get("params") or {}
-    if name not in _METHODS[key]:
-        raise ValueError(f"Allen neuron_config: {key} {name!r} cannot be converted; this model expresses "
-                         f"{', '.join(_METHODS[key])}")
-    return name, dict(params)
-
-
-def _coefficients(config: Mapping) -> dict:
-    coeffs = dict(config.get("coeffs") or {})
-    unknown = sorted(set(coeffs) - set(_COEFFS))
-    if unknown:
-        warnings.warn(f"Allen neuron_config: coeffs {', '.join(unknown)} ignored (the AllenSDK neuron does not use "
-                      "them)", UserWarning, stacklevel=4)
-    out = {key: _real(coeffs, key, f"coeffs.{key}") if key in coeffs else 1.0 for key in _COEFFS[:-1]}
-    scale = coeffs.get("asc_amp_array")
-    out["asc_amp_array"] = None if scale is None else _reals(coeffs, "asc_amp_array", "coeffs.asc_amp_array")
-    return out
 
 
 def _from_allen(config: Mapping) -> tuple[dict, str, float]:
@@ -281,20 +243,37 @@ def _from_allen(config: Mapping) -> tuple[dict, str, float]:
                       UserWarning, stacklevel=3)
     if config.get("type", "GLIF") != "GLIF":
         raise ValueError(f"Allen neuron_config: type {config['type']!r} is not 'GLIF'")
-    methods = {key: _method(config, key) for key in _METHODS}
-    coeffs = _coefficients(config)
-    el_ref, el = _real(config, "El_reference"), _real(config, "El") if "El" in config else 0.0
-    resistance, dt, cut = (_real(config, key) for key in ("R_input", "dt", "spike_cut_length"))
+    methods = {key: method_of(config, key) for key in METHODS}
+    coeffs = coefficients(config)
+    if "El" not in config:       # GlifNeuron.from_dict reads d['El'] too
+        raise ValueError("Allen neuron_config: missing key 'El' (the resting potential relative to El_reference, "
+                         "in V; 0.0 in the published fits)")
+    el_ref, el = real_value(config, "El_reference"), real_value(config, "El")
+    resistance, dt, cut = (real_value(config, key) for key in ("R_input", "dt", "spike_cut_length"))
     for label, value in (("R_input", resistance), ("dt", dt), ("coeffs.G", coeffs["G"])):
         if value <= 0:
             raise ValueError(f"Allen neuron_config: {label} = {value:g} must be positive")
+    if dt > MAX_DT:
+        raise ValueError(f"Allen neuron_config: dt = {dt:g} s is implausibly long for the fit's time step (more "
+                         f"than {MAX_DT:g} s = {MAX_DT * 1e3:g} ms): Allen gives dt in seconds (5e-05 s = 0.05 ms "
+                         "in the published fits); was it given in ms?")
     if cut < 0 or cut != int(cut):
         raise ValueError(f"Allen neuron_config: spike_cut_length = {cut:g} must be a whole number of steps >= 0")
-    capacitance = _real(config, "C") * coeffs["C"]
-    conductance = coeffs["G"] / resistance
     t_ref = cut * dt * 1e3
+    if t_ref > MAX_SPIKE_CUT_MS:
+        raise ValueError(f"Allen neuron_config: spike_cut_length = {cut:g} steps of dt = {dt:g} s hold V for "
+                         f"{t_ref:g} ms after each spike, implausibly long (more than {MAX_SPIKE_CUT_MS:g} ms; the "
+                         "published fits hold it for a few ms): spike_cut_length counts time steps, dt is in seconds")
+    th_inf = real_value(config, "th_inf")
+    if th_inf * coeffs["th_inf"] <= el:
+        raise ValueError(f"Allen neuron_config: th_inf = {th_inf:g} V times coeffs.th_inf = {coeffs['th_inf']:g} "
+                         f"gives a threshold of {th_inf * coeffs['th_inf']:g} V, at or below rest (El = {el:g} V; "
+                         "both relative to El_reference): the cell would fire at rest; th_inf * coeffs.th_inf must "
+                         "exceed El")
+    capacitance = real_value(config, "C") * coeffs["C"]
+    conductance = coeffs["G"] / resistance
     p = {"cm": capacitance * 1e9, "tau_m": capacitance / conductance * 1e3, "v_rest": (el_ref + el) * 1e3,
-         "v_thresh": (el_ref + _real(config, "th_inf") * coeffs["th_inf"]) * 1e3, "tau_refrac": t_ref}
+         "v_thresh": (el_ref + th_inf * coeffs["th_inf"]) * 1e3, "tau_refrac": t_ref}
     _check_initial_state(config, el)
     p.update(_after_spike_currents(config, methods, coeffs, t_ref))
     p.update(_voltage_reset(methods["voltage_reset_method"], el))
@@ -318,11 +297,11 @@ def _level_name(methods: Mapping) -> str:
 
 
 def _check_initial_state(config: Mapping, el: float) -> None:
-    if "init_AScurrents" in config and any(_reals(config, "init_AScurrents")):
+    if "init_AScurrents" in config and any(real_values(config, "init_AScurrents")):
         raise ValueError(f"Allen neuron_config: init_AScurrents = {config['init_AScurrents']} cannot be expressed "
                          "by PyNN parameters (the cells start without after-spike current); set them to 0 in the "
                          "file, then Population.initialize(i_asc1=..., i_asc2=...) in nA")
-    if "init_voltage" in config and _real(config, "init_voltage") != el:
+    if "init_voltage" in config and real_value(config, "init_voltage") != el:
         raise ValueError(f"Allen neuron_config: init_voltage = {config['init_voltage']} V differs from El = {el} V; "
                          "PyNN parameters cannot express it (the cells start at v_rest): set it to El in the file, "
                          "then Population.initialize(v=...) in mV")
@@ -338,8 +317,8 @@ def _after_spike_currents(config: Mapping, methods: Mapping, coeffs: Mapping, t_
         out.update({f"k_asc{j}": BY_NAME[f"k_asc{j}"].default, f"f_asc{j}": 1.0, f"delta_asc{j}": 0.0})
     if dynamics == "none":
         return out
-    taus, amps = _reals(config, "asc_tau_array"), _reals(config, "asc_amp_array")
-    ratios = _reals(reset[1], "r", "AScurrent_reset_method.params.r")
+    taus, amps = real_values(config, "asc_tau_array"), real_values(config, "asc_amp_array")
+    ratios = real_values(reset[1], "r", "AScurrent_reset_method.params.r")
     scale = coeffs["asc_amp_array"] or [1.0] * len(amps)
     if not len(taus) == len(amps) == len(ratios) == len(scale):
         raise ValueError("Allen neuron_config: asc_tau_array, asc_amp_array, AScurrent_reset_method.params.r and "
@@ -349,17 +328,32 @@ def _after_spike_currents(config: Mapping, methods: Mapping, coeffs: Mapping, t_
     for j, (tau, amp, ratio, factor) in enumerate(zip(taus, amps, ratios, scale), start=1):
         if tau <= 0:
             raise ValueError(f"Allen neuron_config: asc_tau_array[{j - 1}] = {tau:g} s must be positive")
+        if tau > MAX_ASC_TAU:
+            raise ValueError(f"Allen neuron_config: asc_tau_array[{j - 1}] = {tau:g} s is implausibly long (more than "
+                             f"{MAX_ASC_TAU:g} s; the published fits have 0.0033 to 0.33 s): Allen gives the "
+                             "after-spike current time constants in seconds; was it given in ms?")
         k = 1e-3 / tau
-        out.update({f"k_asc{j}": k, f"f_asc{j}": ratio, f"delta_asc{j}": amp * factor * 1e9 * math.exp(k * t_ref)})
+        growth = _growth(k, t_ref, f"asc_tau_array[{j - 1}] = {tau:g} s")
+        out.update({f"k_asc{j}": k, f"f_asc{j}": ratio, f"delta_asc{j}": amp * factor * 1e9 * growth})
     return out
+
+
+def _growth(rate: float, t_ref: float, label: str) -> float:
+    """exp(rate t_ref), the factor that makes a jump at the spike decay to Allen's value at the end of the cut."""
+    try:
+        return math.exp(rate * t_ref)
+    except OverflowError:
+        raise ValueError(f"Allen neuron_config: {label} over the spike cut of {t_ref:g} ms (spike_cut_length * dt) "
+                         f"gives exp({rate * t_ref:g}), beyond the float range: check the units (Allen gives times "
+                         "in s and rates in 1/s)") from None
 
 
 def _voltage_reset(method: tuple[str, dict], el: float) -> dict:
     name, params = method
     if name == "zero":       # V <- 0 relative to El_reference
         return {"f_v": 0.0, "delta_v": el * 1e3}
-    a = _real(params, "a", "voltage_reset_method.params.a")
-    b = _real(params, "b", "voltage_reset_method.params.b")
+    a = real_value(params, "a", "voltage_reset_method.params.a")
+    b = real_value(params, "b", "voltage_reset_method.params.b")
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"Allen neuron_config: voltage_reset_method.params.a = {a:g} cannot be expressed: the "
                          "fraction f_v of V - v_rest kept at reset must lie in [0, 1] (as NEST's "
@@ -377,26 +371,27 @@ def _threshold(methods: Mapping, coeffs: Mapping, t_ref: float) -> dict:
            "b_theta_v": BY_NAME["b_theta_v"].default}
     if dynamics == "inf":
         return out
-    a_spike = _real(rst, "a_spike", "threshold_reset_method.params.a_spike")
-    b_spike = _real(rst, "b_spike", "threshold_reset_method.params.b_spike")
-    b_dynamics = _real(dyn, "b_spike", "threshold_dynamics_method.params.b_spike")
+    a_spike = real_value(rst, "a_spike", "threshold_reset_method.params.a_spike")
+    b_spike = real_value(rst, "b_spike", "threshold_reset_method.params.b_spike")
+    b_dynamics = real_value(dyn, "b_spike", "threshold_dynamics_method.params.b_spike")
     if b_dynamics != b_spike:
         raise ValueError(f"Allen neuron_config: threshold_dynamics_method.params.b_spike = {b_dynamics:g} differs "
                          f"from threshold_reset_method.params.b_spike = {b_spike:g}; this model has one decay rate")
-    if "a_spike" in dyn and _real(dyn, "a_spike", "threshold_dynamics_method.params.a_spike") != a_spike:
+    if "a_spike" in dyn and real_value(dyn, "a_spike", "threshold_dynamics_method.params.a_spike") != a_spike:
         warnings.warn("Allen neuron_config: threshold_dynamics_method.params.a_spike ignored; the jump is "
                       "threshold_reset_method.params.a_spike, as in the AllenSDK", UserWarning, stacklevel=4)
     out["b_theta"] = b_spike * 1e-3
-    out["delta_theta"] = a_spike * 1e3 * math.exp(out["b_theta"] * t_ref)
+    out["delta_theta"] = a_spike * 1e3 * _growth(out["b_theta"], t_ref,
+                                                 f"threshold_reset_method.params.b_spike = {b_spike:g} 1/s")
     if dynamics == "spike_component":
         ignored = [key for key in ("a_voltage", "b_voltage") if key in dyn and
-                   _real(dyn, key, f"threshold_dynamics_method.params.{key}") != 0]
+                   real_value(dyn, key, f"threshold_dynamics_method.params.{key}") != 0]
         if ignored:
             warnings.warn(f"Allen neuron_config: threshold_dynamics_method.params {', '.join(ignored)} ignored: "
                           "spike_component has no voltage-dependent threshold", UserWarning, stacklevel=4)
         return out
-    a_v = _real(dyn, "a_voltage", "threshold_dynamics_method.params.a_voltage") * coeffs["a"]
-    b_v = _real(dyn, "b_voltage", "threshold_dynamics_method.params.b_voltage") * coeffs["b"]
+    a_v = real_value(dyn, "a_voltage", "threshold_dynamics_method.params.a_voltage") * coeffs["a"]
+    b_v = real_value(dyn, "b_voltage", "threshold_dynamics_method.params.b_voltage") * coeffs["b"]
     out["a_theta_v"] = a_v * 1e-3
     if a_v != 0 or b_v != 0:
         out["b_theta_v"] = b_v * 1e-3

@@ -191,6 +191,28 @@ def broken(level, change):
     (lambda c: c.update(spike_cut_length=2.5), "spike_cut_length"),
     (lambda c: c["coeffs"].update(G=-1.0), "coeffs.G = -1 must be positive"),
     (lambda c: c["coeffs"].update(C=-1.0), "cannot be expressed: GLIF parameter cm = -0.09"),
+    # the AllenSDK reads d['El'] as well; the published files all have it
+    (lambda c: c.pop("El"), "missing key 'El'"),
+    # malformed structure: a method's params and the coefficients are dictionaries
+    (lambda c: c["threshold_reset_method"].update(params=[1, 2]),
+     r"threshold_reset_method.params = \[1, 2\] must be a dictionary"),
+    (lambda c: c.update(coeffs=[1, 2]), r"coeffs = \[1, 2\] must be a dictionary"),
+    (lambda c: c.update(C=10 ** 400), "C is an integer too large"),
+    # a threshold at or below rest fires at rest
+    (lambda c: c.update(th_inf=-0.02), r"th_inf = -0.02 V times coeffs.th_inf = 1.128.*at or below rest"),
+    (lambda c: c["coeffs"].update(th_inf=0.0), r"coeffs.th_inf = 0 gives a threshold of 0 V, at or below rest"),
+    (lambda c: c.update(El=0.04, init_voltage=0.04), r"at or below rest \(El = 0.04 V"),
+    # times in the wrong unit (Allen's are in s), refused before any exp(k t_ref) can overflow
+    (lambda c: c.update(dt=0.05), r"dt = 0.05 s is implausibly long .*more than 0.001 s.*seconds"),
+    (lambda c: c.update(dt=0.0), "dt = 0 must be positive"),
+    (lambda c: c.update(spike_cut_length=1e9), r"spike_cut_length = 1e\+09 steps .*\(more than 100 ms"),
+    (lambda c: c.update(asc_tau_array=[t * 1e3 for t in c["asc_tau_array"]]),
+     r"asc_tau_array\[0\] = 333.333 s is implausibly long \(more than 10 s.*seconds"),
+    (lambda c: c.update(asc_tau_array=[1e-9, 0.01]), r"asc_tau_array\[0\] = 1e-09 s over the spike cut of 5.5 ms"
+                                                     r".*beyond the float range"),
+    (lambda c: [c[key]["params"].update(b_spike=1e9) for key in ("threshold_dynamics_method",
+                                                                 "threshold_reset_method")],
+     r"threshold_reset_method.params.b_spike = 1e\+09 1/s over the spike cut .*beyond the float range"),
 ])
 def test_bad_configurations_are_refused_naming_the_key(change, message):
     with pytest.raises(ValueError, match=message):
@@ -211,6 +233,37 @@ def test_nan_in_a_json_file_and_a_file_that_is_not_json(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         load_neuron_config(path)
+
+
+def test_coeffs_may_be_left_out_as_in_the_allensdk():
+    _, c = published(1)
+    p = converted(broken(1, lambda c: c.pop("coeffs")))
+    assert p["v_thresh"] == pytest.approx((c["El_reference"] + c["th_inf"]) * 1e3, rel=REL), "coefficients 1"
+    assert converted(broken(1, lambda c: c.update(coeffs=None))) == p
+
+
+def test_a_file_that_is_not_json_text_and_refusals_of_a_file_name_the_file(tmp_path):
+    pickled = tmp_path / "sweeps.pkl"
+    pickled.write_bytes(b"\x80\x04\x95\x00\x00garbage")
+    with pytest.raises(ValueError, match=r"sweeps\.pkl is not a JSON text file \(byte 0x80 at 0 .*binary file"):
+        load_neuron_config(pickled)
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match=r"nested\.json cannot be read as JSON"):
+        load_neuron_config(nested)
+    model_id, config = published(4)
+    dt_ms = tmp_path / "dt_ms.json"
+    dt_ms.write_text(json.dumps({model_id: dict(config, dt=0.05)}))
+    with pytest.raises(ValueError, match=r"dt_ms\.json: Allen neuron_config: dt = 0.05 s is implausibly long"):
+        load_neuron_config(dt_ms)
+
+
+def test_bad_nest_dictionaries_are_value_errors_naming_the_key():
+    with pytest.raises(ValueError, match=r"not a number: C_m = None"):
+        load_neuron_config({"C_m": None, "g": 10.0})
+    with pytest.raises(ValueError, match=r"NEST glif_psc dictionary cannot be expressed: a value overflows"):
+        load_neuron_config({"C_m": 60.0, "g": 10.0, "t_ref": 1e5, "after_spike_currents": True,
+                            "asc_amps": [1.0, 1.0], "asc_decay": [1.0, 1.0]})
 
 
 def test_neither_allen_nor_nest_ambiguous_and_unknown_cell_type_are_refused():
@@ -334,3 +387,23 @@ def test_glif5_threshold_rises_with_the_voltage_dependent_component():
     window = (result.t >= result.start) & (result.t < first)
     assert window.sum() > 100 and (rise[window] >= -1e-9).all(), "theta_v >= 0 while V >= v_rest"
     assert rise[window].max() > 0.1, "theta_v follows the depolarisation"
+
+
+@pytest.mark.parametrize("setting, extra, message", [
+    ({"dt": 0.05}, [], "Allen neuron_config: dt = 0.05 s is implausibly long"),
+    ({"coeffs": [1, 2]}, [], "coeffs = [1, 2] must be a dictionary"),
+    ({}, ["--dt", "0"], "--dt = 0 ms must be a positive number of ms"),
+])
+def test_cli_refuses_bad_input_in_one_line_without_a_traceback(tmp_path, setting, extra, message):
+    model_id, config = published(5)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({model_id: dict(config, **setting)}))
+    result = subprocess.run([sys.executable, "-m", "glif_pynn.cli", "allen", str(path), "--backend", "reference",
+                             "--output", str(tmp_path / "allen.png"), *extra],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("glif-pynn allen: "), result.stderr
+    assert message in result.stderr
+    if setting:
+        assert str(path) in result.stderr, "the message names the file"
+    assert not (tmp_path / "allen.png").exists()
