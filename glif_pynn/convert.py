@@ -37,8 +37,23 @@ from glif_pynn.parameters import BY_NAME, parameter, receptors, validate
 #: glif_psc keys with a direct counterpart: NEST name -> (PyNN name, factor NEST -> PyNN).
 _DIRECT = {"C_m": ("cm", 1e-3), "E_L": ("v_rest", 1.0), "V_th": ("v_thresh", 1.0), "t_ref": ("tau_refrac", 1.0),
            "th_spike_decay": ("b_theta", 1.0), "voltage_reset_fraction": ("f_v", 1.0)}
-#: glif_psc's own defaults of the GLIF5 parameters (1/ms), used when a GLIF5 dictionary lacks them.
-_NEST_TH_VOLTAGE_DEFAULTS = {"th_voltage_index": 0.005, "th_voltage_decay": 0.09}
+_PSC_DEFAULTS = {"C_m": 58.72, "g": 9.43, "E_L": -78.85, "V_th": -51.68, "V_reset": -78.85, "t_ref": 3.75,
+                 "V_m": -78.85, "asc_amps": [-9.18, -198.94], "asc_decay": [0.003, 0.1], "asc_r": [1.0, 1.0],
+                 "th_spike_add": 0.37, "th_spike_decay": 0.009, "voltage_reset_fraction": 0.2,
+                 "voltage_reset_add": 18.51, "th_voltage_index": 0.005, "th_voltage_decay": 0.09, "tau_syn": [2.0]}
+#: NEST's defaults of the glif_psc / glif_cond parameters (``nest.GetDefaults`` of NEST 3.10; NEST units:
+#: pF, nS, mV, ms, pA, 1/ms). V_th, V_reset and V_m are absolute: they do not follow a changed E_L.
+NEST_GLIF_DEFAULTS = {
+    "glif_psc": _PSC_DEFAULTS,
+    "glif_cond": {**{k: v for k, v in _PSC_DEFAULTS.items() if k != "g"}, "g_m": 9.43, "tau_syn": [0.2, 2.0],
+                  "E_rev": [0.0, -85.0]},
+}
+_FLAGS = ("spike_dependent_threshold", "after_spike_currents", "adapting_threshold")
+#: The keys of a NEST glif_psc / glif_cond parameter dictionary that :func:`from_nest_glif` reads
+#: (NEST's parameters of these models, their mechanism flags, and the states V_m and asc_init). NEST
+#: refuses any other key ("Unaccessed elements in params").
+NEST_GLIF_KEYS = {model: frozenset(defaults) | frozenset(_FLAGS) | {"asc_init"}
+                  for model, defaults in NEST_GLIF_DEFAULTS.items()}
 
 
 def to_nest_glif(params: Mapping[str, float], conductance: bool = False, ports: Optional[int] = None) -> dict:
@@ -99,64 +114,96 @@ def to_nest_glif(params: Mapping[str, float], conductance: bool = False, ports: 
     return nest
 
 
-def from_nest_glif(nest: Mapping[str, object], ports: Optional[int] = None) -> dict:
+def from_nest_glif(nest: Mapping[str, object], ports: Optional[int] = None,
+                   conductance: Optional[bool] = None) -> dict:
     """PyNN GLIF parameters equivalent to a NEST ``glif_psc`` / ``glif_cond`` dictionary.
 
-    Missing keys take NEST's defaults as this package knows them (the table's
-    defaults; for GLIF5, glif_psc's own ``th_voltage_index`` = 0.005 and
-    ``th_voltage_decay`` = 0.09 1/ms). ``ports`` None: the synaptic time constants map from the
+    Missing keys take NEST's own defaults (:data:`NEST_GLIF_DEFAULTS`, ``nest.GetDefaults`` of NEST
+    3.10): ``t_ref`` 3.75 ms, ``V_reset`` -78.85 mV (absolute: it does not follow ``E_L``), ``C_m`` 58.72
+    pF, ``g`` (``g_m``) 9.43 nS, the after-spike current and threshold parameters of NEST's GLIF5
+    example cell, ``tau_syn`` [2] ms (``glif_cond``: [0.2, 2] ms with ``E_rev`` [0, -85] mV).
+    ``conductance`` None: a ``glif_cond`` dictionary is recognised by ``g_m`` or ``E_rev``.
+    ``ports`` None: the synaptic time constants map from the
     first two receptor ports (port 1 excitatory, port 2 inhibitory; a single port serves both),
     for the excitatory/inhibitory types. ``ports`` N: NEST's port k becomes ``tau_syn_k`` (and
     ``e_rev_k``) of the N-port types, for every port of ``tau_syn``; ports beyond those keep the
     table's defaults (nothing can reach them in NEST).
     Without ``adapting_threshold``, ``a_theta_v`` is 0 (no voltage-dependent threshold) and
     ``b_theta_v`` is ``th_voltage_decay`` when positive, else the table's default.
+    Keys are not checked against NEST's (:data:`NEST_GLIF_KEYS` lists them).
 
     Raises
     ------
     ValueError
-        For values that are invalid here (see :func:`glif_pynn.parameters.validate`), or more
-        NEST ports than ``ports``.
+        For values that are invalid here (see :func:`glif_pynn.parameters.validate`), more
+        NEST ports than ``ports``, ``E_rev`` and ``tau_syn`` of different lengths (``glif_cond``),
+        after-spike current lists that are not of length 2, a non-zero ``asc_init``, a mechanism
+        flag that is not true or false, or a NEST parameter that is not a number (a string, say).
     """
-    out = {pynn: float(nest[key]) * factor for key, (pynn, factor) in _DIRECT.items() if key in nest}
-    out.setdefault("cm", BY_NAME["cm"].default)
-    leak = "g_m" if "g_m" in nest else "g"      # glif_cond: g_m; glif_psc: g
-    if leak in nest:
-        out["tau_m"] = out["cm"] * 1e3 / float(nest[leak])
-    t_ref = out.get("tau_refrac", 0.0)
-    e_l = out.get("v_rest", BY_NAME["v_rest"].default)
-    decay = list(nest.get("asc_decay", [BY_NAME["k_asc1"].default, BY_NAME["k_asc2"].default]))
-    if nest.get("after_spike_currents", False):
-        amps, ratios = list(nest["asc_amps"]), list(nest.get("asc_r", [1.0, 1.0]))
+    if conductance is None:
+        conductance = "g_m" in nest or "E_rev" in nest
+    given = dict(nest)
+    if not conductance and "g_m" in given and "g" not in given:
+        given["g"] = given.pop("g_m")          # tolerated here (glif_pynn.allen); NEST's glif_psc has g
+    if conductance and "g" in given and "g_m" not in given:
+        given["g_m"] = given.pop("g")
+    values = {**NEST_GLIF_DEFAULTS["glif_cond" if conductance else "glif_psc"], **given}
+    for key, value in given.items():
+        if key not in _FLAGS and key in NEST_GLIF_KEYS["glif_cond"] | NEST_GLIF_KEYS["glif_psc"] \
+                and np.asarray(value).dtype.kind not in "iuf":
+            raise ValueError(f"{key} = {value!r} is not a number (or a list of numbers)")
+    flags = {}
+    for key in ("after_spike_currents", "spike_dependent_threshold", "adapting_threshold"):
+        flag = values.get(key, False)
+        if not isinstance(flag, (bool, np.bool_)) and flag not in (0, 1):
+            raise ValueError(f"{key} = {flag!r}: expected true or false")
+        flags[key] = bool(flag)
+    out = {pynn: float(values[key]) * factor for key, (pynn, factor) in _DIRECT.items()}
+    out["tau_m"] = out["cm"] * 1e3 / float(values["g_m" if conductance else "g"])
+    t_ref, e_l = out["tau_refrac"], out["v_rest"]
+    asc = {key: [float(x) for x in np.atleast_1d(values[key])] for key in ("asc_amps", "asc_decay", "asc_r")}
+    asc_init = [float(x) for x in np.atleast_1d(values.get("asc_init", [0.0, 0.0]))]
+    if any(x != 0 for x in asc_init):
+        raise ValueError(f"asc_init = {asc_init}: initial after-spike currents other than 0 are not supported")
+    if flags["after_spike_currents"]:
+        wrong = {key: len(v) for key, v in asc.items() if len(v) != 2}
+        if wrong:
+            raise ValueError("the GLIF types have two after-spike currents; "
+                             + ", ".join(f"{key} has {n} values" for key, n in wrong.items()))
         for j in (1, 2):
-            out[f"k_asc{j}"] = float(decay[j - 1])
-            out[f"f_asc{j}"] = float(ratios[j - 1])
-            out[f"delta_asc{j}"] = float(amps[j - 1]) * 1e-3 * math.exp(float(decay[j - 1]) * t_ref)
+            decay = asc["asc_decay"][j - 1]
+            out[f"k_asc{j}"] = decay
+            out[f"f_asc{j}"] = asc["asc_r"][j - 1]
+            out[f"delta_asc{j}"] = asc["asc_amps"][j - 1] * 1e-3 * math.exp(decay * t_ref)
     else:
         out.update(delta_asc1=0.0, delta_asc2=0.0, f_asc1=1.0, f_asc2=1.0)
-    if nest.get("spike_dependent_threshold", False):
-        b = float(nest.get("th_spike_decay", BY_NAME["b_theta"].default))
-        out["delta_theta"] = float(nest.get("th_spike_add", 0.0)) * math.exp(b * t_ref)
-        out["f_v"] = float(nest.get("voltage_reset_fraction", BY_NAME["f_v"].default))
-        out["delta_v"] = -float(nest.get("voltage_reset_add", 0.0))
+    if flags["spike_dependent_threshold"]:
+        b = out["b_theta"]
+        out["delta_theta"] = float(values["th_spike_add"]) * math.exp(b * t_ref)
+        out["f_v"] = float(values["voltage_reset_fraction"])
+        out["delta_v"] = -float(values["voltage_reset_add"])
     else:
-        out.update(delta_theta=0.0, f_v=0.0, delta_v=e_l - float(nest.get("V_reset", e_l)))
-    if nest.get("adapting_threshold", False):
-        values = {key: float(nest.get(key, default)) for key, default in _NEST_TH_VOLTAGE_DEFAULTS.items()}
-        out["a_theta_v"], out["b_theta_v"] = values["th_voltage_index"], values["th_voltage_decay"]
+        out.update(delta_theta=0.0, f_v=0.0, delta_v=e_l - float(values["V_reset"]))
+    if flags["adapting_threshold"]:
+        out["a_theta_v"], out["b_theta_v"] = float(values["th_voltage_index"]), float(values["th_voltage_decay"])
     else:   # no voltage-dependent threshold; keep a valid decay rate for a round trip
-        decay = float(nest.get("th_voltage_decay", 0.0))
+        decay = float(values["th_voltage_decay"])
         out["a_theta_v"], out["b_theta_v"] = 0.0, decay if decay > 0 else BY_NAME["b_theta_v"].default
-    tau_syn = [float(t) for t in np.atleast_1d(nest.get("tau_syn", [BY_NAME["tau_syn_E"].default]))]
-    e_rev = [float(e) for e in np.atleast_1d(nest["E_rev"])] if "E_rev" in nest else None
+    tau_syn = [float(t) for t in np.atleast_1d(values["tau_syn"])]
+    if not tau_syn:
+        raise ValueError("tau_syn is empty (NEST needs at least one receptor port)")
+    e_rev = [float(e) for e in np.atleast_1d(values["E_rev"])] if conductance else None
+    if conductance and len(e_rev) != len(tau_syn):
+        raise ValueError(f"E_rev has {len(e_rev)} values and tau_syn {len(tau_syn)}: glif_cond needs one "
+                         "reversal potential per receptor port (NEST refuses arrays of different sizes)")
     if ports is None:
         out["tau_syn_E"], out["tau_syn_I"] = tau_syn[0], tau_syn[min(1, len(tau_syn) - 1)]
         if e_rev is not None:
             out["e_rev_E"], out["e_rev_I"] = e_rev[0], e_rev[min(1, len(e_rev) - 1)]
     else:
-        if max(len(tau_syn), len(e_rev or ())) > ports:
-            raise ValueError(f"the NEST dictionary has {max(len(tau_syn), len(e_rev or ()))} receptor ports "
-                             f"(tau_syn, E_rev); the cell type has {ports}")
+        if len(tau_syn) > ports:
+            raise ValueError(f"the NEST dictionary has {len(tau_syn)} receptor ports (tau_syn); the cell type "
+                             f"has {ports}")
         out.update({f"tau_syn_{k}": value for k, value in enumerate(tau_syn, 1)})
         out.update({f"e_rev_{k}": value for k, value in enumerate(e_rev or (), 1)})
     out["lambda0"], out["delta_u"] = 0.0, 0.0      # NEST's GLIF models are deterministic: the hard threshold

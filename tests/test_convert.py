@@ -81,3 +81,53 @@ def test_glif4_defaults_agree_up_to_differences_of_order_h():
     coarse, fine = shifts
     assert coarse.mean() > 0, "non-trivial: the models differ at h = 0.01 ms"
     assert fine.mean() <= 0.5 * coarse.mean(), f"mean shift {coarse.mean():.3g} -> {fine.mean():.3g} ms"
+
+
+def _nest_status(model, params):
+    import nest
+    nest.ResetKernel()
+    cell = nest.Create(model, params=params)
+    return {key: np.asarray(value) for key, value in cell.get().items()}
+
+
+def test_the_defaults_of_from_nest_glif_are_nest_s():
+    """NEST_GLIF_DEFAULTS is what NEST reports, and every key from_nest_glif reads is a glif_psc/glif_cond key."""
+    import nest
+    from glif_pynn.convert import NEST_GLIF_DEFAULTS, NEST_GLIF_KEYS
+    for model, defaults in NEST_GLIF_DEFAULTS.items():
+        theirs = nest.GetDefaults(model)
+        for key, value in defaults.items():
+            np.testing.assert_allclose(theirs[key], value, rtol=1e-12, err_msg=f"{model} {key}")
+        assert NEST_GLIF_KEYS[model] <= set(theirs), f"{model}: {sorted(NEST_GLIF_KEYS[model] - set(theirs))}"
+
+
+@pytest.mark.parametrize("model, partial", [
+    ("glif_psc", {}),
+    ("glif_psc", {"E_L": -70.0, "C_m": 80.0}),                 # V_reset and V_th stay NEST's absolute defaults
+    ("glif_psc", {"E_L": -70.0, "t_ref": 2.0, "after_spike_currents": True}),
+    ("glif_psc", {"E_L": -70.0, "spike_dependent_threshold": True, "after_spike_currents": True}),
+    ("glif_psc", {"spike_dependent_threshold": True, "after_spike_currents": True, "adapting_threshold": True}),
+    ("glif_cond", {"g_m": 5.0, "tau_syn": [1.0, 3.0, 4.0], "E_rev": [0.0, -80.0, -70.0]}),
+    ("glif_cond", {"E_L": -72.0}),
+])
+def test_a_partial_dictionary_is_the_cell_nest_makes_of_it(model, partial):
+    """from_nest_glif fills a partial dictionary as NEST does: converted back, it is the cell NEST creates
+    (t_ref 3.75 ms, not 0; V_reset -78.85 mV, not E_L; NEST's jump sizes when a mechanism is on)."""
+    conductance = model == "glif_cond"
+    theirs = _nest_status(model, partial)
+    ports = len(theirs["tau_syn"])
+    ours = to_nest_glif(from_nest_glif(partial, ports=ports, conductance=conductance), conductance=conductance,
+                        ports=ports)
+    reset = () if partial.get("spike_dependent_threshold") else ("V_reset",)   # else: the fraction and add
+    for key in ("C_m", "g_m" if conductance else "g", "E_L", "V_th", "t_ref", "tau_syn") + reset + \
+            (("E_rev",) if conductance else ()):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-12, err_msg=key)
+    if partial.get("after_spike_currents"):
+        for key in ("asc_amps", "asc_decay", "asc_r"):
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-12, err_msg=key)
+    if partial.get("spike_dependent_threshold"):
+        for key in ("th_spike_add", "th_spike_decay", "voltage_reset_fraction", "voltage_reset_add"):
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-12, err_msg=key)
+    if partial.get("adapting_threshold"):
+        for key in ("th_voltage_index", "th_voltage_decay"):
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-12, err_msg=key)

@@ -12,6 +12,7 @@ BMTK's files; this module does that part and hands the resolved dictionaries on.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,15 +42,32 @@ class SonataConfig:
 
     @property
     def dt(self) -> float:
-        return float(self.run.get("dt", 0.1))
+        return _number(self.run.get("dt", 0.1), "run.dt", self.path, positive=True)
 
     @property
     def tstop(self) -> float:
         if "tstop" in self.run:
-            return float(self.run["tstop"])
+            return _number(self.run["tstop"], "run.tstop", self.path, positive=True)
         if "duration" in self.run:
-            return float(self.run.get("tstart", 0.0)) + float(self.run["duration"])
+            return _number(self.run.get("tstart", 0.0), "run.tstart", self.path) + \
+                _number(self.run["duration"], "run.duration", self.path, positive=True)
         raise SonataError(f"{self.path}: the run section has neither 'tstop' nor 'duration'")
+
+
+def _number(value, name: str, path: Path, positive: bool = False) -> float:
+    """``value`` as a finite float (> 0 when ``positive``); SonataError naming ``name`` and ``path``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or (positive and value <= 0):
+        raise SonataError(f"{path}: {name} = {value!r}; expected a finite number{' > 0' if positive else ''} (ms)")
+    return float(value)
+
+
+def _typed(value, kind: type, where: str, path: Path):
+    """``value`` when it is a ``kind`` (a JSON object or array); SonataError naming ``where`` and ``path``."""
+    if not isinstance(value, kind):
+        expected = {dict: "a JSON object", list: "a JSON array", str: "a string"}[kind]
+        raise SonataError(f"{path}: {where} is {type(value).__name__} {value!r:.80}; expected {expected}")
+    return value
 
 
 def read_json(path: Path) -> dict:
@@ -113,7 +131,9 @@ def read_config(config: ConfigLike) -> SonataConfig:
     Raises
     ------
     SonataError
-        For a missing or invalid file, an undefined variable, or a config without networks.
+        For a missing or invalid file, an undefined variable, a config without networks, a section of the
+        wrong JSON type (``networks``, ``run``, ``inputs`` ... objects; ``networks.nodes`` an array of
+        objects), or a ``run.dt``, ``tstop`` or ``duration`` that is not a number > 0.
     """
     if isinstance(config, SonataConfig):
         return config
@@ -121,29 +141,41 @@ def read_config(config: ConfigLike) -> SonataConfig:
     data = _resolve(read_json(path), path)
     network = data.get("network")
     if network is not None:
-        circuit_path = Path(_absolute(network, path.parent))
+        circuit_path = Path(_absolute(_typed(network, str, "network", path), path.parent))
         circuit = _resolve(read_json(circuit_path), circuit_path)
         for key in ("networks", "components"):
             data.setdefault(key, circuit.get(key, {}))
         base = circuit_path.parent
     else:
         base = path.parent
-    if not data.get("networks", {}).get("nodes"):
+    sections = {key: _typed(data.get(key) or {}, dict, key, path)
+                for key in ("networks", "components", "node_sets", "inputs", "output", "run", "reports")}
+    if not sections["networks"].get("nodes"):
         raise SonataError(f"{path}: no networks.nodes (neither in this file nor in a circuit config named by "
                           "'network')")
-    networks = {kind: [{key: _absolute(value, base) if key.endswith("_file") else value
-                        for key, value in entry.items()} for entry in data["networks"].get(kind, [])]
-                for kind in ("nodes", "edges")}
-    components = {key: _absolute(value, base) for key, value in (data.get("components") or {}).items()
+    networks = {}
+    for kind in ("nodes", "edges"):
+        entries = _typed(sections["networks"].get(kind) or [], list, f"networks.{kind}", path)
+        networks[kind] = [{key: _absolute(_typed(value, str, f"networks.{kind}[{i}].{key}", path), base)
+                           if key.endswith("_file") else value
+                           for key, value in _typed(entry, dict, f"networks.{kind}[{i}]", path).items()}
+                          for i, entry in enumerate(entries)]
+    components = {key: _absolute(value, base) for key, value in sections["components"].items()
                   if isinstance(value, str)}
-    node_sets = dict(data.get("node_sets") or {})
+    node_sets = dict(sections["node_sets"])
     if data.get("node_sets_file"):
-        node_sets.update(read_json(Path(_absolute(data["node_sets_file"], path.parent))))
-    inputs = {name: {k: _absolute(v, path.parent) if k == "input_file" else v for k, v in spec.items()}
-              for name, spec in (data.get("inputs") or {}).items()}
-    output = dict(data.get("output") or {})
+        node_sets.update(read_json(Path(_absolute(_typed(data["node_sets_file"], str, "node_sets_file", path),
+                                                  path.parent))))
+    inputs = {name: {k: _absolute(_typed(v, str, f"inputs.{name}.input_file", path), path.parent)
+                     if k == "input_file" else v for k, v in _typed(spec, dict, f"inputs.{name}", path).items()}
+              for name, spec in sections["inputs"].items()}
+    output = dict(sections["output"])
     if "output_dir" in output:
-        output["output_dir"] = _absolute(output["output_dir"], path.parent)
-    return SonataConfig(path=path, networks=networks, components=components, run=dict(data.get("run") or {}),
-                        inputs=inputs, output=output, reports=dict(data.get("reports") or {}),
+        output["output_dir"] = _absolute(_typed(output["output_dir"], str, "output.output_dir", path), path.parent)
+    run = dict(sections["run"])
+    for key in ("dt", "tstop", "duration", "tstart"):
+        if key in run:
+            _number(run[key], f"run.{key}", path, positive=key != "tstart")
+    return SonataConfig(path=path, networks=networks, components=components, run=run,
+                        inputs=inputs, output=output, reports=dict(sections["reports"]),
                         node_sets=node_sets, target_simulator=str(data.get("target_simulator", "")))

@@ -36,6 +36,7 @@ class EdgeTable:
     weight: np.ndarray       # syn_weight * nsyns: pA (glif_psc) or nS (glif_cond)
     delay: np.ndarray        # ms
     port: np.ndarray         # NEST receptor type, from 1
+    path: str = ""           # the edges file
 
 
 def read_edges(config: SonataConfig) -> list[EdgeTable]:
@@ -45,8 +46,8 @@ def read_edges(config: SonataConfig) -> list[EdgeTable]:
     ------
     SonataError
         For a missing file, an edge type missing from its types file, an edge type without
-        ``syn_weight``, ``delay`` or ``receptor_type``, a ``weight_function`` or a synapse model other
-        than ``static_synapse``.
+        ``syn_weight``, ``delay`` or ``receptor_type``, a weight or delay that is not a finite number, a
+        ``weight_function`` or a synapse model other than ``static_synapse``.
     """
     import h5py
     from pyNN.serialization.sonata import EdgePopulation, read_types_file
@@ -69,6 +70,8 @@ def read_edges(config: SonataConfig) -> list[EdgeTable]:
                 raise SonataError(f"{entry['edges_file']}: no /edges group; not a SONATA edges file")
             for name, group in handle["edges"].items():
                 where = f"{entry['edges_file']}, edge population {name!r}"
+                if not isinstance(group, h5py.Group) or "edge_type_id" not in group:
+                    raise SonataError(f"{where}: no edge_type_id dataset; not a SONATA edge population")
                 missing = sorted({int(t) for t in np.unique(group["edge_type_id"][()])} - set(types))
                 if missing:
                     raise SonataError(f"{where}: edge types {missing} are not in {entry['edge_types_file']}")
@@ -80,7 +83,13 @@ def read_edges(config: SonataConfig) -> list[EdgeTable]:
                     raise SonataError(f"{where}: missing {err} (SONATA: source_node_id/target_node_id with a "
                                       "node_population attribute; components.synaptic_models_dir for dynamics_params)"
                                       ) from None
-                tables.append(_table(population, group, where))
+                except (ValueError, TypeError, AttributeError, IndexError) as err:
+                    raise SonataError(f"{where}: cannot be read ({type(err).__name__}: {err}); datasets of different "
+                                      "lengths, an edge_group_index out of range, or a synapse model file that is no "
+                                      "JSON object?") from None
+                table = _table(population, group, where)
+                table.path = entry["edges_file"]
+                tables.append(table)
     return tables
 
 
@@ -109,6 +118,11 @@ def _table(population, h5_group, where: str) -> EdgeTable:
                       _values(delay, types, "delay", gwhere),
                       _values(params.get("receptor_type"), types, "receptor_type", gwhere)))
     src, trg, types, weight, delay, port = (np.concatenate(x) for x in zip(*parts)) if parts else [np.zeros(0)] * 6
+    for name, values in (("weight (syn_weight * nsyns)", weight), ("delay", delay)):
+        bad = ~np.isfinite(np.asarray(values, float))
+        if np.any(bad):
+            raise SonataError(f"{where}: {name} is NaN or infinite for {int(bad.sum())} edges (edge types "
+                              f"{sorted(set(types[bad].astype(np.int64).tolist()))})")
     if len(port) and (np.any(port != np.round(port)) or np.any(port < 1)):
         raise SonataError(f"{where}: receptor_type must be a NEST receptor port 1, 2, ...; got "
                           f"{sorted(set(port.tolist()))}")
@@ -118,6 +132,15 @@ def _table(population, h5_group, where: str) -> EdgeTable:
 
 def _values(value, types: np.ndarray, name: str, where: str, default=None) -> np.ndarray:
     """Per-edge values from a per-type dict, a per-edge array or a scalar."""
+    try:
+        return _per_edge(value, types, name, where, default)
+    except (TypeError, ValueError) as err:
+        if isinstance(err, SonataError):
+            raise
+        raise SonataError(f"{where}: {name} is not a number: {err}") from None
+
+
+def _per_edge(value, types: np.ndarray, name: str, where: str, default=None) -> np.ndarray:
     if value is None or (isinstance(value, dict) and not value):
         if default is None:
             raise SonataError(f"{where}: no {name} (in the edge types table, the edges file or the synapse "

@@ -172,6 +172,7 @@ class _Lookup:
 
 def _projections(table: EdgeTable, lookup: dict, groups: dict, populations: dict, sim, dt: float) -> list:
     where = f"edge population {table.name!r} ({table.source} -> {table.target})"
+    where = f"{table.path}, {where}" if table.path else where
     for side in (table.source, table.target):
         if side not in lookup:
             raise SonataError(f"{where}: node population {side!r} is in no nodes file of the config")
@@ -186,10 +187,18 @@ def _projections(table: EdgeTable, lookup: dict, groups: dict, populations: dict
         group = groups[post_label]
         if group.virtual:
             raise SonataError(f"{where}: edges into virtual nodes ({post_label})")
-        ports = next(iter(group.models.values())).ports
-        if port > ports:
-            raise SonataError(f"{where}: receptor_type {port} on cells with {ports} receptor ports ({post_label})")
         mask = (pre_labels == pre_label) & (post_labels == post_label) & (table.port == port)
+        node_types = group.type_ids[post_index[mask]]
+        known = np.array(sorted(group.models), np.int64)          # node type ids -> their own port counts
+        declared = np.array([group.models[int(t)].receptor_ports for t in known], np.int64)[
+            np.searchsorted(known, node_types)]
+        bad = port > declared
+        if np.any(bad):
+            edge_types = sorted(set(table.type_ids[mask][bad].tolist()))
+            raise SonataError(f"{where}: receptor_type {port} (edge types {edge_types}) onto node types "
+                              f"{sorted(set(node_types[bad].tolist()))} of {table.target!r}, which have "
+                              f"{sorted(set(declared[bad].tolist()))} receptor ports "
+                              "(len(tau_syn); NEST refuses the connection)")
         weights = table.weight[mask] * NEST_TO_PYNN_WEIGHT
         if next(iter(group.models.values())).flavour == CONDUCTANCE and np.any(weights < 0):
             raise SonataError(f"{where}: negative weights onto conductance-based cells ({post_label}); glif_cond "
@@ -219,9 +228,21 @@ def _input_spikes(cfg: SonataConfig, groups: list) -> dict:
         population = _node_set_population(cfg, spec.get("node_set"), f"input {name!r}")
         if population not in virtual:
             raise SonataError(f"{cfg.path}: input {name!r} drives {population!r}, which has no virtual nodes")
+        if "input_file" not in spec:
+            raise SonataError(f"{cfg.path}: input {name!r} has no input_file")
         ids, times = read_spikes(spec["input_file"], population)
+        if not np.all(np.isfinite(times)):
+            raise SonataError(f"{spec['input_file']}: spike times of population {population!r} that are NaN or "
+                              "infinite")
         if len(times) and times.min() <= 0:
             raise SonataError(f"{spec['input_file']}: spike times at or before 0 ms (NEST, and BMTK, refuse them)")
+        known = np.concatenate([g.node_ids for g in groups if g.virtual and g.population == population])
+        unknown = np.setdiff1d(ids, known)
+        if len(unknown):
+            more = " ..." if len(unknown) > 10 else ""
+            raise SonataError(f"{spec['input_file']}: node ids {unknown[:10].tolist()}{more} of population "
+                              f"{population!r} (input {name!r}) are not virtual nodes of that population in the nodes "
+                              "files")
         for node in np.unique(ids):
             out[(population, int(node))] = np.sort(np.r_[out.get((population, int(node)), []), times[ids == node]])
     return out

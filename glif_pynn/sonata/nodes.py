@@ -7,13 +7,17 @@ sources):
   ...): converted by :func:`glif_pynn.convert.from_nest_glif` into ``GLIF_curr_alpha_<N>ports`` /
   ``GLIF_cond_alpha_<N>ports`` (NEST's ``glif_psc``/``glif_cond`` synapses are alpha-shaped, peak = weight),
   N = the number of NEST ports (``len(tau_syn)``) rounded up to a port count the NEST module is built
-  with (default 4; the extra ports stay unconnected);
+  with (default 4; the extra ports stay unconnected: edges onto them are refused, as NEST refuses them).
+  Keys NEST's model does not have are refused (NEST does too), and so are ``E_rev`` and ``tau_syn`` of
+  different lengths for ``glif_cond``; missing keys take NEST's defaults
+  (:data:`glif_pynn.convert.NEST_GLIF_DEFAULTS`);
 * BMTK's Allen templates ``nest:glif_lif_psc``, ``nest:glif_lif_r_psc``, ``nest:glif_lif_asc_psc``,
   ``nest:glif_lif_r_asc_psc``, ``nest:glif_lif_r_asc_a_psc`` with an Allen ``neuron_config`` (converted by
   :mod:`glif_pynn.allen`, which follows the AllenSDK) and BMTK's ``tau_syn = [5.5, 8.5, 2.8, 5.8]`` ms:
   ``GLIF_curr_alpha_4ports``.
 
-The initial V is the dictionary's ``V_m`` when given (BMTK sets it to ``E_L``), else ``v_rest``.
+The initial V is the dictionary's ``V_m`` when given (BMTK sets it to ``E_L``), else NEST's default
+-78.85 mV for ``nest:glif_psc``/``nest:glif_cond`` and ``v_rest`` for the Allen templates.
 pyNN's ``NodeGroup`` would hand ``nest:`` templates to ``sim.native_cell_type`` (NEST's own
 ``glif_psc``), refuses node groups with several templates and merges the CSV columns into the
 dynamics parameters; here only its CSV reader is used.
@@ -29,7 +33,7 @@ import numpy as np
 
 from glif_pynn import model_sources
 from glif_pynn.allen import describe_config
-from glif_pynn.convert import from_nest_glif
+from glif_pynn.convert import NEST_GLIF_DEFAULTS, NEST_GLIF_KEYS, from_nest_glif
 from glif_pynn.parameters import CONDUCTANCE, CURRENT, default_parameters
 from glif_pynn.sonata.config import SonataConfig, SonataError, read_json
 
@@ -47,6 +51,12 @@ class CellModel:
     ports: int
     parameters: dict        # every parameter of the type, PyNN names and units
     v_init: float
+    declared_ports: int = 0  # the node type's own NEST receptor ports (len(tau_syn)); 0: ``ports``
+
+    @property
+    def receptor_ports(self) -> int:
+        """The receptor ports edges may use: the node type's own (NEST's), not the built model's."""
+        return self.declared_ports or self.ports
 
     @property
     def flavour(self) -> str:
@@ -116,25 +126,35 @@ def cell_model(template: str, dynamics: dict, where: str) -> CellModel:
             params = {k: v for k, v in described.parameters.items() if k not in ("tau_syn_E", "tau_syn_I")}
             params.update({f"tau_syn_{k}": tau for k, tau in enumerate(BMTK_ALLEN_TAU_SYN, 1)})
             return _complete("GLIF_curr_alpha", len(BMTK_ALLEN_TAU_SYN), params, params["v_rest"], where)
+        unknown = set(dynamics) - NEST_GLIF_KEYS[name]
+        if unknown:
+            hint = (f"; an Allen neuron_config needs one of BMTK's Allen templates "
+                    f"({', '.join('nest:' + t for t in ALLEN_TEMPLATES)})" if "El_reference" in dynamics else "")
+            raise SonataError(f"{where}: dynamics_params keys {sorted(unknown)} are not parameters of NEST's "
+                              f"{name} (NEST refuses them); its parameters: {', '.join(sorted(NEST_GLIF_KEYS[name]))}"
+                              f"{hint}")
         cell_type = "GLIF_cond_alpha" if name == "glif_cond" else "GLIF_curr_alpha"
-        ports = port_count(max(2, len(np.atleast_1d(dynamics.get("tau_syn", [2.0])))), where)
-        params = from_nest_glif(dynamics, ports=ports)
-        v_init = float(dynamics.get("V_m", params.get("v_rest", default_parameters(CURRENT)["v_rest"])))
-        return _complete(cell_type, ports, params, v_init, where)
-    except (KeyError, ValueError, TypeError) as err:
+        declared = len(np.atleast_1d(dynamics.get("tau_syn", NEST_GLIF_DEFAULTS[name]["tau_syn"])))
+        ports = port_count(max(2, declared), where)
+        params = from_nest_glif(dynamics, ports=ports, conductance=name == "glif_cond")
+        v_init = float(dynamics.get("V_m", NEST_GLIF_DEFAULTS[name]["V_m"]))
+        if not np.isfinite(v_init):
+            raise SonataError(f"{where}: V_m = {v_init} is not a finite number")
+        return _complete(cell_type, ports, params, v_init, where, declared)
+    except (KeyError, ValueError, TypeError, IndexError) as err:
         if isinstance(err, SonataError):
             raise
         raise SonataError(f"{where}: dynamics_params cannot be converted: {err}") from None
 
 
-def _complete(cell_type: str, ports: int, params: dict, v_init: float, where: str) -> CellModel:
+def _complete(cell_type: str, ports: int, params: dict, v_init: float, where: str, declared: int = 0) -> CellModel:
     flavour = CONDUCTANCE if "cond" in cell_type else CURRENT
     full = default_parameters(flavour, port_count(ports, where))
     unknown = set(params) - set(full)
     if unknown:
         raise SonataError(f"{where}: parameters {sorted(unknown)} do not exist for {cell_type}")
     full.update(params)
-    return CellModel(cell_type, port_count(ports, where), full, float(v_init))
+    return CellModel(cell_type, port_count(ports, where), full, float(v_init), declared)
 
 
 def read_nodes(config: SonataConfig) -> list[NodeGroup]:
@@ -200,6 +220,9 @@ def _read_h5(h5py, path: str, kind: str) -> dict:
         if kind not in handle:
             raise SonataError(f"{path}: no /{kind} group; not a SONATA {kind} file")
         for population, group in handle[kind].items():
+            if not isinstance(group, h5py.Group):
+                raise SonataError(f"{path}: /{kind}/{population} is not a group (a SONATA node population: node_id, "
+                                  "node_type_id and node groups)")
             try:
                 node_ids = np.asarray(group["node_id"][()], np.int64)
                 type_ids = np.asarray(group["node_type_id"][()], np.int64)

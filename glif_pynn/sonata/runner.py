@@ -4,11 +4,13 @@ Reads the config (``run``: ``tstop`` or ``duration``, ``dt``, ``n_thread``; ``in
 files for virtual nodes; ``output``: ``output_dir``, ``spikes_file``, ``spikes_sort_order``), builds
 the network (:func:`glif_pynn.sonata.network.load`), records the spikes of every point neuron, runs
 and writes them where the config says, in SONATA's format. Membrane and other reports are not
-supported and are named in a warning.
+supported and are named in a warning. The output path, ``spikes_sort_order`` and the run's ``tstop`` and
+``dt`` are checked before anything is built, so that a bad value does not cost the simulation.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import time
 import warnings
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Callable, Optional
 from glif_pynn.sonata.config import ConfigLike, SonataError, read_config
 from glif_pynn.sonata.edges import read_edges
 from glif_pynn.sonata.network import load, min_delay
-from glif_pynn.sonata.spikes import write_spikes
+from glif_pynn.sonata.spikes import SORTING, write_spikes
 
 BACKENDS = {"nest": "pyNN.nest", "reference": "glif_pynn.reference"}
 
@@ -51,30 +53,58 @@ def run(config: ConfigLike, backend: str = "nest", progress: Optional[Callable[[
         raise SonataError(f"{cfg.path}: run.tstart = {cfg.run['tstart']} ms; only simulations from 0 are supported")
     if "output_dir" not in cfg.output:
         raise SonataError(f"{cfg.path}: output.output_dir is missing (where the spikes go)")
+    path = _spikes_path(cfg)
+    sorting = cfg.output.get("spikes_sort_order", "time")
+    if not isinstance(sorting, str) or sorting not in SORTING:
+        raise SonataError(f"{cfg.path}: output.spikes_sort_order {sorting!r}: expected one of {', '.join(SORTING)}")
+    tstop, dt = cfg.tstop, cfg.dt                    # both checked before anything is built
+    threads = cfg.run.get("n_thread", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise SonataError(f"{cfg.path}: run.n_thread = {threads!r}; expected a whole number >= 1")
     for name in cfg.reports:
         warnings.warn(f"report {name!r} of {cfg.path} is not supported and is skipped (spikes only)", UserWarning,
                       stacklevel=2)
     sim = backend_module(backend)
     started = time.perf_counter()
-    extra = {"threads": int(cfg.run["n_thread"])} if backend == "nest" and "n_thread" in cfg.run else {}
+    extra = {"threads": threads} if backend == "nest" and "n_thread" in cfg.run else {}
     edges = read_edges(cfg)
-    sim.setup(timestep=cfg.dt, min_delay=min_delay(edges, cfg.dt), **extra)
-    say(f"building {cfg.path.name} on {backend} (dt = {cfg.dt:g} ms)")
+    sim.setup(timestep=dt, min_delay=min_delay(edges, dt), **extra)
+    say(f"building {cfg.path.name} on {backend} (dt = {dt:g} ms)")
     net = load(cfg, sim, edges)
     for pop in net.neurons().values():
         pop.record("spikes")
     built = time.perf_counter()
     n_cells = sum(pop.size for pop in net.neurons().values())
     n_connections = sum(len(prj) for prj in net.projections)
-    say(f"{n_cells} cells, {n_connections} connections; running {cfg.tstop:g} ms")
-    sim.run(cfg.tstop)
+    say(f"{n_cells} cells, {n_connections} connections; running {tstop:g} ms")
+    sim.run(tstop)
     ran = time.perf_counter()
     spikes = net.spikes()
-    path = Path(cfg.output["output_dir"]) / cfg.output.get("spikes_file", "spikes.h5")
     if sim.rank() == 0:
-        write_spikes(path, spikes, cfg.output.get("spikes_sort_order", "time"))
+        write_spikes(path, spikes, sorting)
         say(f"{sum(len(t) for _, t in spikes.values())} spikes written to {path}")
     sim.end()
     return {"spikes_file": str(path), "n_spikes": int(sum(len(t) for _, t in spikes.values())), "n_cells": n_cells,
             "n_connections": int(n_connections), "build_s": built - started, "run_s": ran - built,
-            "backend": backend, "dt": cfg.dt, "tstop": cfg.tstop}
+            "backend": backend, "dt": dt, "tstop": tstop}
+
+
+def _spikes_path(cfg) -> Path:
+    """The spike file the config names, checked before the simulation: a file that can be created there (every
+    existing folder above it a writable folder, the path itself no folder)."""
+    spikes_file = cfg.output.get("spikes_file", "spikes.h5")
+    if not isinstance(spikes_file, str) or not spikes_file:
+        raise SonataError(f"{cfg.path}: output.spikes_file = {spikes_file!r}; expected a file name")
+    path = Path(cfg.output["output_dir"]) / spikes_file
+    if path.is_dir():
+        raise SonataError(f"{cfg.path}: the spike file {path} (output.output_dir / spikes_file) is a folder")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise SonataError(f"{cfg.path}: the spike file {path} cannot be written: {folder} is a file, not a folder "
+                          "(output.output_dir)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SonataError(f"{cfg.path}: the spike file {path} cannot be written: no write permission in {folder} "
+                          "(output.output_dir)")
+    return path

@@ -26,7 +26,8 @@ def read_spikes(path: Path, population: str) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     SonataError
-        For a missing file, or a file without that population (the message lists those it has).
+        For a missing file, a file without that population (the message lists those it has), or a population
+        without ``node_ids`` and ``timestamps`` datasets of one length.
     """
     import h5py
     try:
@@ -40,8 +41,17 @@ def read_spikes(path: Path, population: str) -> tuple[np.ndarray, np.ndarray]:
             raise SonataError(f"{path}: no /spikes/{population} (node_ids, timestamps); populations found: "
                               f"{', '.join(found) or 'none (an old /spikes/gids layout?)'}")
         group = spikes[population]
-        ids = np.asarray(group["node_ids"][()], np.int64)
-        times = np.asarray(group["timestamps"][()], float)
+        missing = [key for key in ("node_ids", "timestamps") if not isinstance(group.get(key), h5py.Dataset)]
+        if missing:
+            raise SonataError(f"{path}: /spikes/{population} has no {' and no '.join(missing)} dataset")
+        try:
+            ids = np.asarray(group["node_ids"][()], np.int64)
+            times = np.asarray(group["timestamps"][()], float)
+        except (TypeError, ValueError) as err:
+            raise SonataError(f"{path}: /spikes/{population}: node_ids or timestamps are not numbers ({err})") from None
+        if ids.ndim != 1 or times.shape != ids.shape:
+            raise SonataError(f"{path}: /spikes/{population} has {ids.size} node_ids and {times.size} timestamps; "
+                              "expected one of each per spike")
         units = group["timestamps"].attrs.get("units", "ms")
     units = units.decode() if isinstance(units, bytes) else str(units)
     if units not in ("ms", "s"):
