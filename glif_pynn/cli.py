@@ -35,6 +35,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _allen(args: argparse.Namespace) -> int:
     """One Allen Cell Types Database GLIF model (or NEST glif_psc dictionary) under a current step."""
+    import math
     import warnings
 
     from glif_pynn.allen import describe_config
@@ -43,20 +44,29 @@ def _allen(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"glif-pynn allen: {line}", flush=True)
 
+    def refuse(message: object) -> int:     # one line on stderr, no traceback
+        print(f"glif-pynn allen: {message}", file=sys.stderr)
+        return 1
+
+    for option, value in (("--dt", args.dt), ("--duration", args.duration)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            return refuse(f"{option} = {value:g} ms must be a positive number of ms")
     say(f"loading {args.config}")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             config = describe_config(args.config, args.cell_type)
-    except (OSError, ValueError) as err:
-        print(f"glif-pynn allen: {err}", file=sys.stderr)
-        return 1
+    except (OSError, ValueError, ArithmeticError) as err:   # describe_config names the file and the key
+        return refuse(err)
     for warning in caught:
         say(f"warning: {warning.message}")
     print(config.summary(), flush=True)
     dt = args.dt if args.dt is not None else (config.dt or 0.1)
-    result = run_step(config.cell_type, config.parameters, args.step, backend=args.backend,
-                      duration=args.duration, dt=dt, progress=say)
+    try:
+        result = run_step(config.cell_type, config.parameters, args.step, backend=args.backend,
+                          duration=args.duration, dt=dt, progress=say)
+    except ValueError as err:
+        return refuse(err)
     print(f"{config.level_text} on {args.backend}, {args.step:g} nA from {result.start:g} to {result.stop:g} ms: "
           f"{len(result.spikes)} spikes, {result.rate:.2f} Hz during the step", flush=True)
     print("spike times (ms):", " ".join(f"{s:.2f}" for s in result.spikes), flush=True)
@@ -88,7 +98,9 @@ def _fit_arguments(parser: argparse.ArgumentParser) -> None:
                         help="GLIF level: 1 LIF, 2 LIF-R, 3 LIF-ASC, 4 LIF-R-ASC, 5 LIF-R-ASC-A")
     parser.add_argument("--test", default=None, help="held-out sweeps (scored, not fitted), same format")
     parser.add_argument("--output", required=True, help="folder for parameters.json, neuron_config.json, report.md, "
-                                                        "fit.png")
+                                                        "fit.png (created; checked before the fit)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the files of an earlier fit in --output (without it, such a folder is refused)")
     parser.add_argument("--current", default="current",
                         help="name of the current signal (default: %(default)s; else the one signal in current units)")
     parser.add_argument("--v", default="v",
