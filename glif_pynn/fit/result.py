@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
@@ -12,6 +10,7 @@ import numpy as np
 
 from glif_pynn.allen import LEVELS
 from glif_pynn.atomic import write_text
+from glif_pynn.fit.output import OUTPUT_FILES, write_folder
 from glif_pynn.parameters import BY_NAME
 
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
@@ -106,10 +105,8 @@ class FitResult:
 
     def to_neuron_config(self, path: Union[str, Path]) -> Path:
         """Write :meth:`neuron_config` as JSON (atomically); ``glif_pynn.allen.load_neuron_config`` reads it back
-        to :attr:`parameters`."""
-        path = Path(path)
-        write_text(path, json.dumps(self.neuron_config(), indent=1) + "\n")
-        return path
+        to :attr:`parameters`. An empty path or a folder is a ValueError naming it; an OSError names ``path``."""
+        return write_text(path, json.dumps(self.neuron_config(), indent=1) + "\n")
 
     # -- report -----------------------------------------------------------------------------
     def summary(self) -> str:
@@ -160,23 +157,19 @@ class FitResult:
         from glif_pynn.fit.figure import plot_fit
         return plot_fit(self, Path(path), seconds)
 
-    def save(self, directory: Union[str, Path]) -> dict:
-        """Write ``parameters.json``, ``neuron_config.json``, ``report.md`` and ``fit.png`` into ``directory``.
+    def save(self, directory: Union[str, Path], overwrite: bool = True) -> dict:
+        """Write ``parameters.json``, ``neuron_config.json``, ``report.md`` and ``fit.png`` into ``directory``,
+        created with its parents; returns ``{name: path}``. Checked first and written as a whole, or not at
+        all (:func:`glif_pynn.fit.output.write_folder`); ``overwrite=False`` refuses a folder that already
+        holds any of the files."""
+        return write_folder(directory, OUTPUT_FILES, self._write_outputs, overwrite)
 
-        Everything is written into a temporary folder beside it first and moved into place at the end."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        names = ("parameters.json", "neuron_config.json", "report.md", "fit.png")
-        with tempfile.TemporaryDirectory(dir=directory.parent, prefix=f".{directory.name}-") as tmp:
-            tmp = Path(tmp)
-            (tmp / names[0]).write_text(json.dumps({"cell_type": self.cell_type, "level": self.level,
-                                                    "parameters": self.parameters, "scores": self.scores,
-                                                    "staged": self.staged, "optimiser": self.optimiser,
-                                                    "timings": self.timings, "dt_ms": self.dt}, indent=1) + "\n")
-            self.to_neuron_config(tmp / names[1])
-            self.figure(tmp / names[3])
-            (tmp / names[2]).write_text(self.report(figure=names[3]))
-            directory.mkdir(exist_ok=True)
-            for name in names:
-                os.replace(tmp / name, directory / name)
-        return {name: directory / name for name in names}
+    def _write_outputs(self, folder: Path) -> None:
+        parameters, config, report, figure = (folder / name for name in OUTPUT_FILES)
+        parameters.write_text(json.dumps({"cell_type": self.cell_type, "level": self.level,
+                                          "parameters": self.parameters, "scores": self.scores,
+                                          "staged": self.staged, "optimiser": self.optimiser,
+                                          "timings": self.timings, "dt_ms": self.dt}, indent=1) + "\n")
+        self.to_neuron_config(config)
+        self.figure(figure)
+        report.write_text(self.report(figure=figure.name))
