@@ -21,11 +21,11 @@ OUTPUT_FILES = ("parameters.json", "neuron_config.json", "report.md", "fit.png")
 
 def check_output(directory: Union[str, Path], overwrite: bool = False,
                  names: Sequence[str] = OUTPUT_FILES) -> None:
-    """Raise an OSError with a one-line message naming the problem unless :meth:`FitResult.save` can write
-    into ``directory``: it is a folder or absent (and then its nearest existing parent is a folder), none of
-    ``names`` (default :data:`OUTPUT_FILES`) in it is a folder, a folder can be created in it (or in that parent; the test folder
-    is removed at once) and, unless ``overwrite``, it holds none of them (FileExistsError).
-    Writes nothing: the fit's command calls it before reading and fitting."""
+    """Raise an OSError with a one-line message naming the problem unless :func:`write_folder` can write
+    ``names`` (default :data:`OUTPUT_FILES`) into ``directory``: it is a folder or absent (and then its
+    nearest existing parent is a folder), none of ``names`` in it is a folder, a folder can be created in
+    it (or in that parent; the test folder is removed at once) and, unless ``overwrite``, it holds none of
+    them (FileExistsError). Writes nothing: the fit's command calls it before reading and fitting."""
     directory = Path(directory)
     existing = directory
     while not os.path.lexists(existing) and existing != existing.parent:
