@@ -1,85 +1,21 @@
 """Bad SONATA input is refused by name (SonataError: file and item), not loaded with silent defaults and not
 left to crash in h5py, pyNN or numpy.
 
-Most cases break a copy of a small network that BMTK's NetworkBuilder writes (21 cells, 14 virtual
-inputs: comparisons/bmtk_network.build_network(n_per_type=3)); the checks of single node types need
-no network. Every case runs on the numpy reference; none simulates more than the run checks need.
+Each case breaks a copy of a small network that BMTK's NetworkBuilder writes (21 cells, 14 virtual
+inputs: comparisons/bmtk_network.build_network(n_per_type=3)); single node types, which need no
+network: tests/test_sonata_node_types.py. Every case runs on the numpy reference; none simulates more
+than the run checks need.
 """
 import csv
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from glif_pynn import sonata
-from glif_pynn.sonata.nodes import cell_model
 
 h5py = pytest.importorskip("h5py")
-
-NEST_GLIF1 = {"C_m": 60.0, "g": 4.0, "E_L": -75.0, "V_th": -52.0, "V_reset": -75.0, "t_ref": 3.0, "V_m": -75.0,
-              "tau_syn": [5.5, 8.5, 2.8, 5.8], "spike_dependent_threshold": False, "after_spike_currents": False,
-              "adapting_threshold": False}
-#: An Allen neuron_config (GLIF1, tests/data/allen), unwrapped from {model id: config}
-ALLEN = next(iter(json.loads((Path(__file__).parent / "data" / "allen" / "464198958_566291893.json").read_text())
-                  .values()))
-
-
-# -- node types, no network needed ----------------------------------------------------------------------------
-@pytest.mark.parametrize("template, dynamics, message", [
-    ("nest:glif_psc", dict(NEST_GLIF1, C_mm=70.0), r"node type 7: dynamics_params keys \['C_mm'\] are not "
-                                                   r"parameters of NEST's glif_psc"),
-    ("nest:glif_psc", ALLEN, r"node type 7: dynamics_params keys \[.*'El_reference'.*\] .*BMTK's Allen templates"),
-    ("nest:glif_cond", ALLEN, r"node type 7: dynamics_params keys \[.*'El_reference'.*\] .*glif_cond"),
-    ("nest:glif_psc", dict(NEST_GLIF1, E_rev=[0.0, -80.0, 0.0, -80.0]), r"keys \['E_rev'\] .* glif_psc"),
-    ("nest:glif_cond", dict(NEST_GLIF1, E_rev=[0.0, -80.0, 0.0, -80.0]), r"keys \['g'\] .* glif_cond"),
-])
-def test_keys_nest_does_not_know_are_refused(template, dynamics, message):
-    with pytest.raises(sonata.SonataError, match=message):
-        cell_model(template, dynamics, "types.csv, node type 7")
-
-
-def _cond(**changes):
-    params = {k: v for k, v in NEST_GLIF1.items() if k != "g"}
-    params.update(g_m=4.0, **changes)
-    return params
-
-
-@pytest.mark.parametrize("dynamics, message", [
-    (_cond(), r"E_rev has 2 values and tau_syn 4"),                          # NEST's default E_rev: 2 ports
-    (_cond(E_rev=[0.0, -80.0]), r"E_rev has 2 values and tau_syn 4"),
-    (_cond(E_rev=[0.0, -80.0, 0.0], tau_syn=[1.0, 2.0]), r"E_rev has 3 values and tau_syn 2"),
-])
-def test_glif_cond_needs_one_reversal_potential_per_port(dynamics, message):
-    with pytest.raises(sonata.SonataError, match=r"node type 7: dynamics_params cannot be converted: " + message):
-        cell_model("nest:glif_cond", dynamics, "types.csv, node type 7")
-
-
-def test_a_node_type_keeps_its_own_port_count_and_nest_s_defaults():
-    model = cell_model("nest:glif_psc", dict(NEST_GLIF1, tau_syn=[5.5]), "node type 7")
-    assert (model.ports, model.receptor_ports) == (4, 1), "built with 4 ports, edges only onto NEST's one"
-    model = cell_model("nest:glif_cond", {"g_m": 4.0}, "node type 7")
-    assert model.receptor_ports == 2 and [model.parameters[f"e_rev_{k}"] for k in (1, 2)] == [0.0, -85.0], \
-        "glif_cond's defaults: tau_syn [0.2, 2] ms, E_rev [0, -85] mV"
-    assert model.v_init == -78.85, "NEST's default V_m, which does not follow E_L"
-    allen = cell_model("nest:glif_lif_psc", ALLEN, "node type 7")
-    assert allen.receptor_ports == 4
-
-
-@pytest.mark.parametrize("changes, message", [
-    ({"after_spike_currents": True, "asc_amps": [-10.0], "asc_decay": [0.003, 0.1], "asc_r": [1.0, 1.0]},
-     r"two after-spike currents; asc_amps has 1 values"),
-    ({"after_spike_currents": "false"}, r"after_spike_currents = 'false': expected true or false"),
-    ({"C_m": "sixty"}, r"C_m = 'sixty' is not a number"),
-    ({"C_m": "60.0"}, r"C_m = '60.0' is not a number"),                     # NEST refuses strings
-    ({"V_m": float("nan")}, r"V_m = nan is not a finite number"),
-    ({"tau_syn": []}, r"tau_syn is empty"),
-    ({"asc_init": [1.0, 0.0]}, r"asc_init = \[1.0, 0.0\]: initial after-spike currents other than 0"),
-])
-def test_bad_dynamics_values_are_sonata_errors(changes, message):
-    with pytest.raises(sonata.SonataError, match=r"node type 7: .*" + message):
-        cell_model("nest:glif_psc", dict(NEST_GLIF1, **changes), "types.csv, node type 7")
 
 
 # -- a small network BMTK wrote, broken in copies -------------------------------------------------------------
@@ -298,3 +234,148 @@ def test_the_cli_reports_a_refusal_in_one_line(broken, capsys):
     _edit_json(config, lambda c: c["run"].update(dt="fast"))
     assert main(["sonata", str(config), "--backend", "reference"]) == 1
     assert "run.dt = 'fast'; expected a finite number > 0" in capsys.readouterr().err
+
+
+# -- ids, per-node columns, templates, delays, spike units, manifests ------------------------------------------------
+@pytest.mark.parametrize("value", [0, -3, 1.5])
+def test_nsyns_below_one_or_not_whole_is_refused(broken, value):
+    """BMTK multiplies syn_weight by nsyns: 0 would be a connection without effect, -3 one of the other sign."""
+    directory, config = broken
+    path = directory / "network" / "v1_v1_edges.h5"
+    with h5py.File(path, "r") as handle:
+        nsyns = handle["edges/v1_to_v1/0/nsyns"][()].astype(float if value == 1.5 else np.int64)
+    nsyns[0] = value
+    _replace_dataset(path, "edges/v1_to_v1/0/nsyns", nsyns)
+    with pytest.raises(sonata.SonataError, match=r"v1_v1_edges\.h5, edge population 'v1_to_v1', edge group 0: "
+                                                 rf"nsyns \[{value}(\.0)?\] for 1 edges \(edge types \[\d+\]\); "
+                                                 r"expected whole numbers >= 1"):
+        _load(config)
+
+
+def test_no_nsyns_column_means_one_synapse(broken):
+    """As BMTK's PointNet (edge_props.get('nsyns', 1))."""
+    directory, config = broken
+    _replace_dataset(directory / "network" / "v1_v1_edges.h5", "edges/v1_to_v1/0/nsyns", None)
+    table = next(t for t in sonata.read_edges(sonata.read_config(config)) if t.name == "v1_to_v1")
+    assert set(table.weight.tolist()) == {4.0, -5.0}, "syn_weight of the two edge types, once each"
+
+
+@pytest.mark.parametrize("dataset", ["target_node_id", "source_node_id"])
+def test_edge_node_ids_that_are_not_integers_are_refused(broken, dataset):
+    directory, config = broken
+    path = directory / "network" / "v1_v1_edges.h5"
+    name = f"edges/v1_to_v1/{dataset}"
+    with h5py.File(path, "r") as handle:
+        ids, attributes = handle[name][()].astype(float) + 0.5, dict(handle[name].attrs)
+    _replace_dataset(path, name, ids)
+    with h5py.File(path, "r+") as handle:
+        handle[name].attrs.update(attributes)
+    with pytest.raises(sonata.SonataError, match=rf"v1_v1_edges\.h5, edge population 'v1_to_v1': {dataset} is of "
+                                                 r"type float64 \(\[\d+\.5, .*\); SONATA ids are integers"):
+        _load(config)
+
+
+def test_node_type_ids_that_are_not_integers_are_refused(broken):
+    directory, config = broken
+    path = directory / "network" / "v1_nodes.h5"
+    with h5py.File(path, "r") as handle:
+        type_ids = handle["nodes/v1/node_type_id"][()] + 0.7
+    _replace_dataset(path, "nodes/v1/node_type_id", type_ids)
+    with pytest.raises(sonata.SonataError, match=r"v1_nodes\.h5: population 'v1': node_type_id is not integer "
+                                                 r"\(float64: \[100\.7, .*SONATA ids are integers"):
+        _load(config)
+
+
+@pytest.mark.parametrize("column, values", [("model_template", np.array([b"nest:iaf_psc_alpha"] * 21)),
+                                            ("model_type", np.array([b"point_neuron"] * 21)),
+                                            ("V_m", np.full(21, -40.0))])
+def test_per_node_model_and_dynamics_columns_are_refused(broken, column, values):
+    """BMTK's PointNet builds the nodes of a type from the types table: such columns would be ignored."""
+    directory, config = broken
+    with h5py.File(directory / "network" / "v1_nodes.h5", "r+") as handle:
+        handle[f"nodes/v1/0/{column}"] = values
+    with pytest.raises(sonata.SonataError, match=rf"v1_nodes\.h5: per-node columns \['{column}'\] in population "
+                                                 r"'v1' are not supported \(models and dynamics come from "
+                                                 r".*v1_node_types\.csv"):
+        _load(config)
+
+
+@pytest.mark.parametrize("template, message", [
+    (None, r"edge group 0: no model_template .*BMTK's PointNet needs it too"),
+    ("", r"edge group 0: edge types \[100\] have no model_template; BMTK's PointNet needs it too"),
+    ("stdp_synapse", r"edge group 0: synapse model \['stdp_synapse'\] is not supported"),
+    ("NEST:static_synapse", r"edge group 0: synapse model \['NEST:static_synapse'\] is not supported"),
+    ("nest:static_synapse", None),
+])
+def test_edge_types_need_a_static_synapse_model_template(broken, template, message):
+    directory, config = broken
+
+    def change(row):
+        if template is None:
+            del row["model_template"]
+        elif row["edge_type_id"] == "100":
+            row["model_template"] = template
+    _rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
+    if message is None:
+        assert sum(len(p) for p in _load(config).projections) == 546
+        return
+    with pytest.raises(sonata.SonataError, match=r"v1_v1_edges\.h5, edge population 'v1_to_v1', " + message):
+        _load(config)
+
+
+@pytest.mark.parametrize("delay, connected", [(1.02, 1.0), (1.025, 1.05), (1.07, 1.05), (0.03, 0.05)])
+def test_delays_are_rounded_to_the_grid_as_nest_rounds_them(broken, delay, connected):
+    """Measured with NEST 3.10 at resolution 0.05 ms: 1.02 -> 1.0, 1.025 -> 1.05, 1.07 -> 1.05, 0.03 -> 0.05;
+    0.02 is refused (0 steps)."""
+    directory, config = broken
+
+    def change(row):
+        if row["edge_type_id"] == "100":
+            row["delay"] = str(delay)
+    _rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
+    net = _load(config)
+    delays = {round(d, 9) for p in net.projections if p.label.startswith("v1_to_v1") and p.receptor_type == "syn3"
+              for d in p.get("delay", format="list", with_address=False)}
+    assert delays == {connected}
+
+
+def test_delays_that_round_to_zero_steps_are_refused(broken):
+    directory, config = broken
+
+    def change(row):
+        if row["edge_type_id"] == "100":
+            row["delay"] = "0.02"
+    _rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
+    with pytest.raises(sonata.SonataError, match=r"v1_v1_edges\.h5, edge population 'v1_to_v1' \(v1 -> v1\): delays "
+                                                 r"down to 0\.02 ms, which round to less than one step of 0\.05 ms"):
+        _load(config)
+
+
+@pytest.mark.parametrize("units", ["msec", "second", "us"])
+def test_input_spike_units_other_than_ms_and_s_are_refused(broken, units):
+    directory, config = broken
+    with h5py.File(_spike_file(directory), "r+") as handle:
+        handle["spikes/lgn/timestamps"].attrs["units"] = units
+    with pytest.raises(sonata.SonataError, match=rf"lgn_spikes\.h5: timestamps in '{units}'; expected ms or s"):
+        _load(config)
+
+
+@pytest.mark.parametrize("manifest, cycle", [({"$A": "$B", "$B": "$A/x"}, r"\$A -> \$B -> \$A"),
+                                             ({"$A": "${A}/x"}, r"\$A -> \$A"),
+                                             ({"$C": "$A", "$A": "$B/y", "$B": "$C"}, r"\$C -> \$A -> \$B -> \$C")])
+def test_a_cyclic_manifest_is_refused_by_name(broken, manifest, cycle):
+    directory, config = broken
+    _edit_json(directory / "circuit_config.json", lambda c: c["manifest"].update(manifest))
+    with pytest.raises(sonata.SonataError, match=r"circuit_config\.json: the manifest variables " + cycle +
+                                                 r" refer to each other in a cycle"):
+        _load(config)
+
+
+def test_a_missing_dynamics_params_file_names_the_node_type(broken):
+    directory, config = broken
+    (directory / "components" / "point_neuron_models" / "nest_glif1.json").unlink()
+    message = (r"v1_node_types\.csv, node type \d+: dynamics_params file 'nest_glif1\.json' not found: "
+               r".*point_neuron_models/nest_glif1\.json \(components\.point_neuron_models_dir of "
+               r".*simulation_config\.json\)")
+    with pytest.raises(sonata.SonataError, match=message):
+        _load(config)

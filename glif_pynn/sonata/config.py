@@ -87,6 +87,7 @@ def _resolve(data: dict, path: Path) -> dict:
     """``data`` with manifest and built-in variables substituted and relative paths made absolute."""
     variables = {"configdir": str(path.parent), "workingdir": os.getcwd()}
     manifest = {key.lstrip("$"): str(value) for key, value in (data.get("manifest") or {}).items()}
+    _refuse_cycles(manifest, path)
     for _ in range(len(manifest) + 1):          # manifest entries may refer to each other
         changed = False
         for key, value in manifest.items():
@@ -107,6 +108,29 @@ def _resolve(data: dict, path: Path) -> dict:
         return obj
 
     return walk(data, "")
+
+
+def _refuse_cycles(manifest: Mapping[str, str], path: Path) -> None:
+    """SonataError naming the variables of a cycle in ``manifest`` (``$A`` -> ``$B`` -> ``$A``), which no
+    substitution resolves (BMTK refuses them: "Unable to resolve manifest variables")."""
+    uses = {key: [m.group("named") or m.group("braced") for m in Template.pattern.finditer(value)
+                  if (m.group("named") or m.group("braced")) in manifest] for key, value in manifest.items()}
+    state: dict = {}            # key -> 1 while its references are followed, 2 when done
+
+    def visit(key, trail):
+        state[key] = 1
+        for used in uses[key]:
+            if state.get(used) == 1:
+                cycle = trail[trail.index(used):] + [used]
+                raise SonataError(f"{path}: the manifest variables {' -> '.join('$' + k for k in cycle)} refer to "
+                                  "each other in a cycle and cannot be resolved")
+            if used not in state:
+                visit(used, trail + [used])
+        state[key] = 2
+
+    for key in manifest:
+        if key not in state:
+            visit(key, [key])
 
 
 def _substitute(text: str, variables: Mapping[str, str], path: Path, where: str) -> str:

@@ -21,6 +21,9 @@ import numpy as np
 from glif_pynn.sonata.config import SonataConfig, SonataError
 
 _STATIC = ("static_synapse", "nest:static_synapse")
+#: why an edge type needs a value BMTK has no default for
+_NEEDED = {"model_template": "; BMTK's PointNet needs it too (the NEST synapse model: static_synapse, also written "
+                             "nest:static_synapse)"}
 
 
 @dataclass
@@ -46,8 +49,9 @@ def read_edges(config: SonataConfig) -> list[EdgeTable]:
     ------
     SonataError
         For a missing file, an edge type missing from its types file, an edge type without
-        ``syn_weight``, ``delay`` or ``receptor_type``, a weight or delay that is not a finite number, a
-        ``weight_function`` or a synapse model other than ``static_synapse``.
+        ``syn_weight``, ``delay``, ``receptor_type`` or ``model_template``, a weight or delay that is not a
+        finite number, an ``nsyns`` that is not a whole number >= 1, node or edge type ids that are not
+        integers, a ``weight_function`` or a synapse model other than ``static_synapse``.
     """
     import h5py
     from pyNN.serialization.sonata import EdgePopulation, read_types_file
@@ -72,6 +76,11 @@ def read_edges(config: SonataConfig) -> list[EdgeTable]:
                 where = f"{entry['edges_file']}, edge population {name!r}"
                 if not isinstance(group, h5py.Group) or "edge_type_id" not in group:
                     raise SonataError(f"{where}: no edge_type_id dataset; not a SONATA edge population")
+                for key in ("source_node_id", "target_node_id", "edge_type_id"):
+                    dataset = group.get(key)
+                    if isinstance(dataset, h5py.Dataset) and dataset.dtype.kind not in "iu":
+                        raise SonataError(f"{where}: {key} is of type {dataset.dtype} ({_sample(dataset[()])}); "
+                                          "SONATA ids are integers")
                 missing = sorted({int(t) for t in np.unique(group["edge_type_id"][()])} - set(types))
                 if missing:
                     raise SonataError(f"{where}: edge types {missing} are not in {entry['edge_types_file']}")
@@ -103,17 +112,23 @@ def _table(population, h5_group, where: str) -> EdgeTable:
             if isinstance(value, dict) and any(v not in (None, "", "NULL", "NONE") for v in value.values()):
                 raise SonataError(f"{gwhere}: weight_function {sorted(set(value.values()))} is not supported "
                                   "(a Python function of BMTK's); give syn_weight per edge instead")
-        templates = set(_values(params.get("model_template", {}), types, "model_template", gwhere, default="static_synapse"))
+        templates = set(_values(params.get("model_template", {}), types, "model_template", gwhere))
         if templates - set(_STATIC):
             raise SonataError(f"{gwhere}: synapse model {sorted(templates - set(_STATIC))} is not supported "
-                              "(static_synapse only)")
+                              f"({' or '.join(_STATIC)} only)")
         delay = params.get("delay")
         columns = h5_group[str(group.id)]
         if "delay" in columns:       # per-edge delays, which pyNN's reader does not pick up
             index = h5_group["edge_group_index"][()][h5_group["edge_group_id"][()] == group.id]
             delay = np.asarray(columns["delay"][()])[index]
-        weight = _values(params.get("syn_weight"), types, "syn_weight", gwhere) * \
-            _values(params.get("nsyns", 1), types, "nsyns", gwhere, default=1)
+        nsyns = _values(params.get("nsyns", 1), types, "nsyns", gwhere, default=1)
+        bad = ~(np.isfinite(nsyns) & (nsyns >= 1) & (nsyns == np.round(nsyns)))
+        if np.any(bad):
+            raise SonataError(f"{gwhere}: nsyns {_sample(nsyns[bad])} for {int(bad.sum())} edges (edge types "
+                              f"{sorted(set(types[bad].tolist()))}); expected whole numbers >= 1 (the number of "
+                              "synapses; BMTK would scale the weight by it: 0 a connection without effect, a negative "
+                              "number one of the opposite sign)")
+        weight = _values(params.get("syn_weight"), types, "syn_weight", gwhere) * nsyns
         parts.append((np.asarray(group.source_ids, np.int64), np.asarray(group.target_ids, np.int64), types, weight,
                       _values(delay, types, "delay", gwhere),
                       _values(params.get("receptor_type"), types, "receptor_type", gwhere)))
@@ -130,6 +145,12 @@ def _table(population, h5_group, where: str) -> EdgeTable:
                      src, trg, types.astype(np.int64), weight.astype(float), delay.astype(float), port.astype(np.int64))
 
 
+def _sample(values, n: int = 5) -> str:
+    """The first ``n`` distinct values of ``values``, for a message."""
+    distinct = list(dict.fromkeys(np.asarray(values).ravel().tolist()))
+    return f"{distinct[:n]}{' ...' if len(distinct) > n else ''}"
+
+
 def _values(value, types: np.ndarray, name: str, where: str, default=None) -> np.ndarray:
     """Per-edge values from a per-type dict, a per-edge array or a scalar."""
     try:
@@ -144,12 +165,12 @@ def _per_edge(value, types: np.ndarray, name: str, where: str, default=None) -> 
     if value is None or (isinstance(value, dict) and not value):
         if default is None:
             raise SonataError(f"{where}: no {name} (in the edge types table, the edges file or the synapse "
-                              "model's dynamics_params)")
+                              f"model's dynamics_params){_NEEDED.get(name, '')}")
         value = default
     if isinstance(value, dict):
         absent = [int(t) for t in np.unique(types) if t not in value or value[t] in (None, "", "NULL", "NONE")]
         if absent and default is None:
-            raise SonataError(f"{where}: edge types {absent} have no {name}")
+            raise SonataError(f"{where}: edge types {absent} have no {name}{_NEEDED.get(name, '')}")
         lookup = {t: (default if t in absent else v) for t, v in value.items()}
         lookup.update({t: default for t in absent})
         return np.array([lookup[int(t)] for t in types], dtype=object if name == "model_template" else float)

@@ -101,6 +101,13 @@ def min_delay(edges: list, dt: float) -> float:
     return max(dt, float(np.floor(min(delays) / dt + 1e-9)) * dt) if delays else dt
 
 
+def delay_on_grid(delay: np.ndarray, dt: float) -> np.ndarray:
+    """``delay`` (ms) rounded to a whole number of steps of ``dt`` as NEST rounds it (nearest step, halves up:
+    1.02 ms at dt = 0.05 ms is 1.0 ms, 1.025 ms 1.05 ms), so that both backends connect what BMTK's NEST
+    connects."""
+    return np.floor(np.asarray(delay, float) / dt + 0.5 + 1e-9) * dt
+
+
 def load(config: ConfigLike, sim: ModuleType, edges: Optional[list] = None) -> SonataNetwork:
     """Build the SONATA network of ``config`` in the PyNN backend ``sim`` (after ``sim.setup()``).
 
@@ -178,9 +185,10 @@ def _projections(table: EdgeTable, lookup: dict, groups: dict, populations: dict
             raise SonataError(f"{where}: node population {side!r} is in no nodes file of the config")
     pre_labels, pre_index = lookup[table.source](table.source_ids, where)
     post_labels, post_index = lookup[table.target](table.target_ids, where)
-    if len(table.delay) and table.delay.min() < dt - 1e-12:
-        raise SonataError(f"{where}: delays down to {table.delay.min():g} ms, below the time step {dt:g} ms "
-                          "(NEST refuses them too)")
+    delays = delay_on_grid(table.delay, dt)
+    if len(delays) and delays.min() < dt / 2:
+        raise SonataError(f"{where}: delays down to {table.delay.min():g} ms, which round to less than one step "
+                          f"of {dt:g} ms (NEST refuses them too)")
     projections = []
     keys = sorted(set(zip(pre_labels.tolist(), post_labels.tolist(), table.port.tolist())))
     for pre_label, post_label, port in keys:
@@ -203,7 +211,7 @@ def _projections(table: EdgeTable, lookup: dict, groups: dict, populations: dict
         if next(iter(group.models.values())).flavour == CONDUCTANCE and np.any(weights < 0):
             raise SonataError(f"{where}: negative weights onto conductance-based cells ({post_label}); glif_cond "
                               "weights are conductances (nS, >= 0)")
-        connections = np.column_stack([pre_index[mask], post_index[mask], weights, table.delay[mask]])
+        connections = np.column_stack([pre_index[mask], post_index[mask], weights, delays[mask]])
         with warnings.catch_warnings():
             # PyNN cannot tell the sign convention of a port named "synK"; each port takes either sign
             warnings.filterwarnings("ignore", message="Can't check weight")

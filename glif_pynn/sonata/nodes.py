@@ -41,6 +41,8 @@ from glif_pynn.sonata.config import SonataConfig, SonataError, read_json
 ALLEN_TEMPLATES = ("glif_lif_psc", "glif_lif_r_psc", "glif_lif_asc_psc", "glif_lif_r_asc_psc", "glif_lif_r_asc_a_psc")
 BMTK_ALLEN_TAU_SYN = (5.5, 8.5, 2.8, 5.8)
 _MISSING = ("", "NULL", "NONE", "None", "nan")
+#: nodes.h5 columns refused (besides a dynamics_params group): a node's model, and NEST GLIF parameters as columns
+PER_NODE_REFUSED = frozenset({"model_template", "model_type", "model_processing"}).union(*NEST_GLIF_KEYS.values())
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ def port_count(needed: int, where: str) -> int:
 def cell_model(template: str, dynamics: dict, where: str) -> CellModel:
     """The :class:`CellModel` of a node type with ``model_template`` ``template`` and ``dynamics_params``."""
     prefix, _, name = str(template).partition(":")
+    if prefix != "nest" and prefix.lower() == "nest" and name in ALLEN_TEMPLATES:
+        raise SonataError(f"{where}: model_template {template!r}: write it nest:{name}; BMTK converts an Allen "
+                          "neuron_config only under a lower-case nest: prefix (and would hand it to NEST unconverted)")
     if prefix.lower() != "nest" or name not in ("glif_psc", "glif_cond") + ALLEN_TEMPLATES:
         raise SonataError(f"{where}: model_template {template!r} is not supported; glif-pynn runs nest:glif_psc, "
                           f"nest:glif_cond (NEST parameters) and BMTK's Allen GLIF templates "
@@ -163,8 +168,9 @@ def read_nodes(config: SonataConfig) -> list[NodeGroup]:
     Raises
     ------
     SonataError
-        For a missing file or key, a node type id missing from the types file, per-node dynamics
-        parameters in nodes.h5 (not supported), or an unsupported model.
+        For a missing file or key, ids that are not integers, a node type id missing from the types file,
+        per-node dynamics parameters or model columns in nodes.h5 (not supported, :data:`PER_NODE_REFUSED`),
+        or an unsupported model.
     """
     import h5py
     from pyNN.serialization.sonata import read_types_file
@@ -187,6 +193,12 @@ def read_nodes(config: SonataConfig) -> list[NodeGroup]:
             if "dynamics_params" in data["groups_with"]:
                 raise SonataError(f"{nodes_file}: per-node dynamics_params in population {population!r} are not "
                                   "supported; give each parameter set its own node type")
+            per_node = sorted(data["groups_with"] & PER_NODE_REFUSED)
+            if per_node:
+                raise SonataError(f"{nodes_file}: per-node columns {per_node} in population {population!r} are not "
+                                  f"supported (models and dynamics come from {types_file}; BMTK's PointNet builds "
+                                  "the nodes of a type from the types table and ignores such columns); give each "
+                                  "model or parameter set its own node type")
             models = {}
             for type_id in np.unique(data["node_type_id"]):
                 if int(type_id) not in types:
@@ -223,11 +235,16 @@ def _read_h5(h5py, path: str, kind: str) -> dict:
             if not isinstance(group, h5py.Group):
                 raise SonataError(f"{path}: /{kind}/{population} is not a group (a SONATA node population: node_id, "
                                   "node_type_id and node groups)")
-            try:
-                node_ids = np.asarray(group["node_id"][()], np.int64)
-                type_ids = np.asarray(group["node_type_id"][()], np.int64)
-            except KeyError as err:
-                raise SonataError(f"{path}: population {population!r} lacks {err}") from None
+            for key in ("node_id", "node_type_id"):
+                if key not in group:
+                    raise SonataError(f"{path}: population {population!r} lacks '{key}'")
+                if not isinstance(group[key], h5py.Dataset) or group[key].dtype.kind not in "iu":
+                    values = group[key][()] if isinstance(group[key], h5py.Dataset) else "a group"
+                    raise SonataError(f"{path}: population {population!r}: {key} is not integer "
+                                      f"({getattr(group[key], 'dtype', 'a group')}: {np.ravel(values)[:5].tolist()}"
+                                      " ...); SONATA ids are integers")
+            node_ids = np.asarray(group["node_id"][()], np.int64)
+            type_ids = np.asarray(group["node_type_id"][()], np.int64)
             if len(node_ids) != len(type_ids) or len(np.unique(node_ids)) != len(node_ids):
                 raise SonataError(f"{path}: population {population!r} has inconsistent node ids (repeated ids, or "
                                   "node_id and node_type_id of different lengths)")
@@ -252,7 +269,11 @@ def _model_of_type(row: dict, config: SonataConfig, where: str) -> Optional[Cell
         if folder is None:
             raise SonataError(f"{where}: dynamics_params {dynamics_file!r} but no components.point_neuron_models_dir "
                               f"in {config.path}")
-        dynamics = read_json(Path(folder) / str(dynamics_file))
+        path = Path(folder) / str(dynamics_file)
+        if not path.is_file():
+            raise SonataError(f"{where}: dynamics_params file {dynamics_file!r} not found: {path} "
+                              f"(components.point_neuron_models_dir of {config.path})")
+        dynamics = read_json(path)
         if len(dynamics) == 1 and isinstance(next(iter(dynamics.values())), dict):
             dynamics = next(iter(dynamics.values()))           # Allen's {model id: config}
     return cell_model(template, dynamics, where)
