@@ -105,7 +105,8 @@ def delay_on_grid(delay: np.ndarray, dt: float) -> np.ndarray:
     """``delay`` (ms) rounded to a whole number of steps of ``dt`` as NEST rounds it (nearest step, halves up:
     1.02 ms at dt = 0.05 ms is 1.0 ms, 1.025 ms 1.05 ms), so that both backends connect what BMTK's NEST
     connects."""
-    return np.floor(np.asarray(delay, float) / dt + 0.5 + 1e-9) * dt
+    from glif_pynn.reference.neurons import steps     # the one implementation of NEST's rounding
+    return steps(delay, dt) * dt
 
 
 def load(config: ConfigLike, sim: ModuleType, edges: Optional[list] = None) -> SonataNetwork:
