@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Optional, Sequence
 
@@ -35,7 +36,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _allen(args: argparse.Namespace) -> int:
     """One Allen Cell Types Database GLIF model (or NEST glif_psc dictionary) under a current step."""
-    import math
     import warnings
 
     from glif_pynn.allen import describe_config
@@ -75,6 +75,49 @@ def _allen(args: argparse.Namespace) -> int:
                                                 f"({args.backend})")
     say(f"figure: {path}")
     return 0
+
+
+def _finite(text: str) -> float:
+    """An argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _sizes(text: str) -> str:
+    """An argparse type: comma-separated sizes (``1e3,1e4``), each a whole number of at least 1; kept as
+    the text, which the commands split and print."""
+    for item in text.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r} in {text!r} is not a number (give e.g. 1e3,1e4)") from None
+        if not (math.isfinite(value) and value >= 1 and value == int(value)):
+            raise argparse.ArgumentTypeError(f"{item} in {text!r} must be a whole number of at least 1")
+    return text
 
 
 def _current(text: str) -> float:
@@ -186,7 +229,7 @@ def _bench_connect(args: argparse.Namespace) -> int:
         print(f"glif-pynn bench: {line}", flush=True)
 
     synapses = [float(x) for x in args.synapses.split(",")]
-    say(f"building projections for about {args.synapses} synapses and the issue's example (4000 cells), each in a "
+    say(f"building projections for about {args.synapses} synapses and the building-networks guide's example (4000 cells), each in a "
         f"fresh process; PyNN's own path up to {args.pynn_max:g} synapses (it takes minutes beyond)")
     load = f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     rows = run(synapses=synapses, pynn_max=args.pynn_max, progress=say)
@@ -233,8 +276,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     demo = commands.add_parser("demo", help="one GLIF neuron under a current step: spike times and a figure")
     demo.add_argument("--backend", choices=("nest", "reference"), default="nest", help="default: %(default)s")
     demo.add_argument("--output", default="results/demo.png", help="figure path (default: %(default)s)")
-    demo.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
-    demo.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (default: %(default)s)")
+    demo.add_argument("--amplitude", type=_finite, default=0.3, help="current step in nA (default: %(default)s)")
+    demo.add_argument("--duration", type=_positive, default=1000.0, help="simulated time in ms (default: %(default)s)")
     demo.set_defaults(func=_demo)
     allen = commands.add_parser("allen", help="an Allen Cell Types GLIF model (neuron_config) under a current step")
     allen.add_argument("config", help="Allen neuron_config JSON (GLIF 1-5) or a NEST glif_psc parameter JSON")
@@ -258,12 +301,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bench = commands.add_parser("bench", help="speed and memory figures (ns per neuron-update and per event)")
     bench.add_argument("target", choices=tuple(BENCH_TARGETS),
                        help="; ".join(f"{name}: {what}" for name, what in BENCH_TARGETS.items()))
-    bench.add_argument("--duration", type=float, default=100.0, help="simulated ms per scale run (default: %(default)s)")
-    bench.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
-    bench.add_argument("--repeats", type=int, default=3, help="runs per figure, median reported (nest, network)")
-    bench.add_argument("--synapses", default="1e5,1e6,1e7", help="network sizes in synapses (connect; default: "
+    bench.add_argument("--duration", type=_positive, default=100.0, help="simulated ms per scale run (default: %(default)s)")
+    bench.add_argument("--sizes", type=_sizes, default="1e3,1e4,1e5,1e6", help="numbers of isolated neurons (default: %(default)s)")
+    bench.add_argument("--repeats", type=_count, default=3, help="runs per figure, median reported (nest, network)")
+    bench.add_argument("--synapses", type=_sizes, default="1e5,1e6,1e7", help="network sizes in synapses (connect; default: "
                                                                   "%(default)s)")
-    bench.add_argument("--pynn-max", type=float, default=2e6,
+    bench.add_argument("--pynn-max", type=_positive, default=2e6,
                        help="largest network built with PyNN's own path (connect; default: %(default)g)")
     bench.add_argument("--output", default="results/bench_connect.json", help="JSON file (connect; default: "
                                                                                "%(default)s)")
@@ -275,7 +318,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     compare = commands.add_parser("compare", help="agreement, convergence and speed studies; writes a report")
     compare.add_argument("--output", default="results/report", help="report directory (default: %(default)s)")
     compare.add_argument("--quick", action="store_true", help="small sizes and one repeat (a few minutes)")
-    compare.add_argument("--sizes", default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
+    compare.add_argument("--sizes", type=_sizes, default=None, help="isolated-neuron sizes, e.g. 1e3,1e4,1e5 (default: 1e3 to 1e6)")
     compare.add_argument("--resume", action="store_true",
                          help="after an interrupted run with the same options: read back the studies whose JSON is "
                               "already in --output and run only the rest (the report names those read back)")

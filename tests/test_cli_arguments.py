@@ -1,0 +1,30 @@
+"""Bad command-line numbers are refused by argparse with a message naming the option (exit 2), before
+anything runs: they used to end in tracebacks from numpy, statistics or PyNN (a negative size, zero
+repeats, a negative duration) or to run with nonsense (a NaN amplitude, a negative duration)."""
+import pytest
+
+from glif_pynn import cli
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bench", "reference", "--sizes", "abc"], "argument --sizes: 'abc' in 'abc' is not a number"),
+    (["bench", "reference", "--sizes", "1e3,-5"], "argument --sizes: -5 in '1e3,-5' must be a whole number"),
+    (["bench", "reference", "--sizes", "1e3,2.5"], "must be a whole number of at least 1"),
+    (["bench", "reference", "--duration", "-1"], "argument --duration: -1 must be above 0"),
+    (["bench", "nest", "--repeats", "0"], "argument --repeats: 0 must be at least 1"),
+    (["bench", "connect", "--synapses", "1e5,inf"], "argument --synapses: inf in '1e5,inf' must be a whole"),
+    (["bench", "connect", "--pynn-max", "nan"], "argument --pynn-max: 'nan' is not a finite number"),
+    (["demo", "--amplitude", "nan"], "argument --amplitude: 'nan' is not a finite number"),
+    (["demo", "--duration", "-5"], "argument --duration: -5 must be above 0"),
+    (["compare", "--sizes", "1e3,x"], "argument --sizes: 'x' in '1e3,x' is not a number"),
+])
+def test_bad_numbers_are_refused_naming_the_option(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(args)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_good_numbers_pass_as_given():
+    assert cli._sizes("1e3,1e4") == "1e3,1e4"
+    assert cli._positive("0.1") == 0.1 and cli._finite("-65") == -65.0 and cli._count("3") == 3
