@@ -1,16 +1,16 @@
 """How long PyNN takes to build a GLIF network on NEST: the fast path, PyNN's own path, NEST's floor.
 
-``glif-pynn bench connect`` builds the network of issue 19 at several sizes: N GLIF_curr_exp
+``glif-pynn bench connect`` builds the network of the building-networks guide at several sizes: N GLIF_curr_exp
 cells, a recurrent ``FixedProbabilityConnector(0.1)`` with a seeded ``NumpyRNG`` and uniform
 random weights, and an inhibitory ``FixedNumberPreConnector(50)``, ``0.1 N^2 + 50 N`` synapses
-in all (N = 4000 is the issue's example, 1.8 million). Each run is a fresh process (or
+in all (N = 4000 is the guide's example, 1.8 million). Each run is a fresh process (or
 ``mpirun -np 2`` with the MPI NEST of ``.venv-mpi``) that times only the two ``Projection``
 calls, in wall time and in CPU time (the largest of the ranks), and reports microseconds per
 synapse for:
 
 * ``fast``: glif-pynn's construction path (:mod:`glif_pynn.nest.projections`);
 * ``pynn``: PyNN's own path (``pynn_own_path()``), only up to ``pynn_max`` synapses, because it
-  takes minutes beyond (18 us per synapse in the issue, on an idle machine);
+  takes minutes beyond (18 us per synapse measured earlier on an idle machine);
 * ``nest``: NEST's floor, one ``nest.Connect`` of arrays with the same number of synapses
   (drawn with numpy beforehand, not timed), with weights, delays and PyNN's synapse model.
 
@@ -111,7 +111,7 @@ def _configurations(mpi: bool, local: bool = True) -> list[tuple[list[str], int]
 
 def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi: bool = True, example: bool = True,
         local: bool = True, progress: Callable[[str], None] = print) -> list[dict]:
-    """Every size (and the issue's example) x way x configuration, each in a fresh process.
+    """Every size (and the guide's example) x way x configuration, each in a fresh process.
 
     ``local=False`` runs only the MPI configuration, ``mpi=False`` only the single-process ones.
     """

@@ -39,7 +39,7 @@ KINDS = {
     "NESTML GLIF alpha, 2 ports, dc_generator": ("glif_psc_alpha_neuron", GLIF4, True),
     "NEST glif_psc, 2 ports, dc_generator": ("glif_psc", dict(NEST_GLIF4, tau_syn=[2.0, 2.0]), True),
 }
-#: The like-with-like pair (issue 17): the same PSC shape (alpha), number of receptor ports (2) and GLIF level (4).
+#: The like-with-like pair: the same PSC shape (alpha), number of receptor ports (2) and GLIF level (4).
 LIKE_WITH_LIKE = ("NESTML GLIF alpha, 2 ports, dc_generator", "NEST glif_psc, 2 ports, dc_generator")
 #: NESTML kind -> (glif_psc kind it is compared with, what the pair compares).
 PAIRS = {

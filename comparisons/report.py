@@ -99,7 +99,7 @@ def write_report(results: dict, out: Path) -> Path:
                 ratios.append({"pair": what, "neurons": row["neurons"], "threads": row["threads"],
                                "ratio": row["ns_per_update"] / peer["ns_per_update"],
                                "paired": ", ".join(f"{x:.2f}" for x in paired)})
-        lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (issue 17's goal: <= 0.8 like with "
+        lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (the goal: <= 0.8 like with "
                   "like): the ratio of the medians, and the ratio within each round of back-to-back runs (sorted):", "",
                   markdown_table(ratios, [("pair", "compared", "s"), ("neurons", "N", "d"), ("threads", "threads", "d"),
                                           ("ratio", "ratio of medians", ".2f"), ("paired", "per-round ratios", "s")]),

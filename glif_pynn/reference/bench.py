@@ -1,6 +1,6 @@
 """Performance figures of the numpy reference engine (``glif-pynn bench``'s reference part).
 
-Targets (issue #3, 2-core machine): <= 12 ns per neuron-update at 1e5 isolated neurons,
+Targets set for the engine (2-core machine): <= 12 ns per neuron-update at 1e5 isolated neurons,
 <= 20 ns per synaptic event (10k neurons x 1000 inputs at ~10 Hz), <= 16 bytes per synapse.
 """
 from __future__ import annotations
