@@ -47,6 +47,9 @@ class Parameter:
     plausible
         Largest magnitude that is physically plausible in the PyNN unit; a larger
         value almost always means a value given in another unit (pF for nF).
+    smallest
+        Smallest value that is physically plausible for a positive parameter; a smaller
+        one almost always means a value given in another unit (uF or F for nF, s for ms).
     flavours
         The synapse types that have the parameter.
     exc_inh_only
@@ -65,6 +68,7 @@ class Parameter:
     low_open: bool = False
     high_open: bool = False
     plausible: Optional[float] = None
+    smallest: Optional[float] = None
     flavours: tuple = BOTH
     exc_inh_only: bool = False
 
@@ -79,8 +83,11 @@ _NONNEG = dict(low=0.0)
 _FRACTION = dict(low=0.0, high=1.0)
 
 PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("cm", "nF", 0.05872, "C_m", 1e3, "membrane capacitance C", plausible=10.0, **_POS),
-    Parameter("tau_m", "ms", 58.72 / 9.43, None, 1.0, "membrane time constant C / G", plausible=1e5, **_POS),
+    # smallest: 0.1 pF, below any cell (a capacitance in uF or F given as nF is 1e3 or 1e9 times too small);
+    # 0.05 ms, below any membrane (a time constant in s given as ms is 1e3 times too small)
+    Parameter("cm", "nF", 0.05872, "C_m", 1e3, "membrane capacitance C", plausible=10.0, smallest=1e-4, **_POS),
+    Parameter("tau_m", "ms", 58.72 / 9.43, None, 1.0, "membrane time constant C / G", plausible=1e5,
+              smallest=0.05, **_POS),
     Parameter("v_rest", "mV", -78.85, "E_L", 1.0, "resting potential E_L", plausible=1e3),
     Parameter("v_thresh", "mV", -51.68, "V_th", 1.0, "threshold at rest Theta_inf", plausible=1e3),
     Parameter("i_offset", "nA", 0.0, "I_e", 1e3, "constant input current I_e", plausible=1e3),
@@ -281,5 +288,10 @@ def _check(param: Parameter, value: object) -> None:
         worst = array.flat[int(np.argmax(np.abs(array)))]
         raise ValueError(f"GLIF parameter {param.name} = {worst:g}{_unit(param)} is implausibly large (more than "
                          f"{param.plausible:g} {param.unit}): PyNN gives {param.name} in {param.unit}; "
+                         f"was the value given in another unit?")
+    if param.smallest is not None and (array < param.smallest).any():
+        worst = array.flat[int(np.argmin(array))]
+        raise ValueError(f"GLIF parameter {param.name} = {worst:g}{_unit(param)} is implausibly small (less than "
+                         f"{param.smallest:g} {param.unit}): PyNN gives {param.name} in {param.unit}; "
                          f"was the value given in another unit?")
 

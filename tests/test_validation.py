@@ -82,6 +82,12 @@ def test_boundary_and_negative_but_valid_values_accepted(values):
 def test_value_in_another_unit_is_caught():
     with pytest.raises(ValueError, match=r"cm = 250 nF is implausibly large.*another unit"):
         standardmodels.GLIF_cond_exp(cm=250.0)          # 250 pF given as nF
+    with pytest.raises(ValueError, match=r"cm = 5.872e-05 nF is implausibly small.*another unit"):
+        standardmodels.GLIF_cond_exp(cm=5.872e-5)       # 58.72 pF given in uF
+    with pytest.raises(ValueError, match=r"tau_m = 0.02 ms is implausibly small.*another unit"):
+        standardmodels.GLIF_curr_exp(tau_m=[20.0, 0.02])     # 20 ms given in s
+    cell = standardmodels.GLIF_curr_exp(cm=1e-4, tau_m=0.05)  # the smallest plausible values pass
+    assert cell.parameter_space["cm"].base_value == 1e-4
 
 
 def test_unknown_and_other_flavour_parameters_are_pyNN_errors():
