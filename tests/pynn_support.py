@@ -22,9 +22,44 @@ TYPE_IDS = [t.__name__ for t in ALL_TYPES]
 QUIET = dict(cm=0.25, tau_m=20.0, v_rest=-70.0, v_thresh=0.0, delta_asc1=0.0, delta_asc2=0.0, delta_theta=0.0)
 
 
+#: Largest allowed difference of V (mV) between the NEST model and a closed form or the numpy reference, by
+#: kind. Current flavours: exact propagators on both sides, so they differ by rounding: ~2e-14 mV per step at
+#: |V| ~ 80 mV, carried on by at most 1 / (1 - exp(-dt / tau_m)) <= 130 steps in these tests, ~3e-12 mV
+#: (observed 2e-13). Conductance flavours: NEST's RKF45 keeps each step's local error below 1e-6 (absolute
+#: and relative; observed at most 8e-7 mV against the reference).
+V_TOL = {"current": 1e-9, "conductance": 1e-5}
+
+
 def v_tolerance(celltype):
     """V of the conductance flavours is integrated by GSL's RKF45 (tolerance 1e-6); the rest is exact."""
-    return 1e-5 if celltype.conductance_based else 1e-9
+    return V_TOL["conductance" if celltype.conductance_based else "current"]
+
+
+def nest_recorders(cell, states, dt):
+    """A multimeter of ``states`` (``StateVariable``s) every ``dt`` and a spike recorder, connected to
+    ``cell``: (multimeter, spike recorder)."""
+    meter = nest.Create("multimeter", params={"interval": dt, "record_from": [s.nest_name for s in states]})
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(meter, cell)
+    nest.Connect(cell, recorder)
+    return meter, recorder
+
+
+def assert_reference_matches_nest(data, meter, states, kind, label, moving=(), floor=1.0):
+    """Every state of one reference cell (``data`` of ``Network.get_recording``, sampled from t = 0) against
+    NEST's ``meter`` (sampled from dt): V and theta_v (which integrates V, so it carries NEST's RKF45 error
+    too) within ``V_TOL[kind]``, every other state within 1e-9 of ``max(floor, its largest magnitude)``
+    (exact propagators on both sides). The states named in ``moving`` must move by more than 1e-3
+    (non-trivial). Returns the number of NEST samples."""
+    events = meter.events
+    k = len(events["times"])
+    for s in states:
+        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
+        tol = V_TOL[kind] if s.name in ("v", "theta_v") else 1e-9 * max(floor, np.abs(theirs).max())
+        if s.name in moving:
+            assert np.ptp(theirs) > 1e-3, f"non-trivial: {s.name} moves"
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{label}: {s.name}")
+    return k
 
 
 def signal(population, name, segment=0):

@@ -9,7 +9,7 @@ The PSP of a current port (distinct rates a = 1/tau_m, b = 1/tau): exp
 exp(-b s)) / (a - b)**2``. Tolerances: 1e-12 relative where both sides apply exact propagators
 (every synaptic state); V of the current flavours differs by rounding only (1e-9 mV allowed), V of
 the conductance flavours is integrated by NEST's RKF45 at its default tolerance 1e-6 (1e-5 mV allowed;
-both derived in test_reference_vs_nest.py). Runtime: about 20 s.
+both derived in pynn_support.V_TOL). Runtime: about 20 s.
 """
 import math
 
@@ -21,6 +21,7 @@ import glif_pynn.nest as glif_nest  # noqa: E402
 from glif_pynn import model_sources  # noqa: E402
 from glif_pynn.parameters import default_parameters, nest_values, states_for  # noqa: E402
 from glif_pynn.reference.engine import Network  # noqa: E402
+from pynn_support import assert_reference_matches_nest, nest_recorders  # noqa: E402
 
 PORTS = 4
 TAU_SYN = (5.5, 8.5, 2.8, 5.8)           # BMTK's default for Allen V1 cells: multiples of dt
@@ -186,10 +187,7 @@ def test_nest_and_reference_agree_with_four_ports(flavour, glif5):
         nest.Connect(nest.Create("spike_generator", params={"spike_times": times}), cell,
                      syn_spec={"weight": 1e3 * w, "delay": 1.0, "receptor_type": port})
     states = states_for(kind(flavour), PORTS)
-    meter = nest.Create("multimeter", params={"interval": DT, "record_from": [s.nest_name for s in states]})
-    recorder = nest.Create("spike_recorder")
-    nest.Connect(meter, cell)
-    nest.Connect(cell, recorder)
+    meter, recorder = nest_recorders(cell, states, DT)
     nest.Simulate(t_stop)
 
     net = Network(DT)
@@ -205,16 +203,9 @@ def test_nest_and_reference_agree_with_four_ports(flavour, glif5):
     assert len(t_nest) >= 10, "non-trivial: the cell fires repeatedly"
     np.testing.assert_array_equal(np.round(data["spikes"][1] / DT), np.round(t_nest / DT),
                                   err_msg=f"{flavour}: every spike in the same step")
-    events, k = meter.events, len(meter.events["times"])
-    for s in states:
-        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
-        if s.name in ("v", "theta_v"):
-            tol = 1e-9 if kind(flavour) == "current" else 1e-5
-        else:
-            tol = 1e-9 * max(1.0, np.abs(theirs).max())
-        if s.name.startswith(("isyn_", "gsyn_")) or s.name == "v" or (s.name == "theta_v" and glif5):
-            assert np.ptp(theirs) > 1e-3, f"non-trivial: {s.name} moves"
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour} glif5={glif5}: {s.name}")
+    moving = ["v"] + (["theta_v"] if glif5 else [])
+    moving += [s.name for s in states if s.name.startswith(("isyn_", "gsyn_"))]
+    assert_reference_matches_nest(data, meter, states, kind(flavour), f"{flavour} glif5={glif5}", moving)
 
 
 def test_pynn_types_map_receptor_names_to_nest_ports_and_agree_with_the_reference():

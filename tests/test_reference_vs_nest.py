@@ -20,15 +20,10 @@ import glif_pynn.nest as glif_nest  # noqa: E402
 from glif_pynn.parameters import STATE_BY_NAME, default_parameters, nest_values  # noqa: E402
 from glif_pynn.reference.engine import Network  # noqa: E402
 from glif_pynn.reference.sources import DCSource, StepCurrentSource  # noqa: E402
+from pynn_support import V_TOL as PYNN_V_TOL, assert_reference_matches_nest, nest_recorders  # noqa: E402
 
 MODELS = {"curr_exp": "glif_psc_exp_neuron", "curr_alpha": "glif_psc_alpha_neuron",
           "cond_exp": "glif_cond_exp_neuron", "cond_alpha": "glif_cond_alpha_neuron"}
-#: Largest allowed |V_ref - V_NEST| (mV). Current flavours: both apply the exact propagator, so they
-#: differ by rounding: ~2e-14 mV per step at |V| ~ 80 mV, carried on by at most 1 / (1 - exp(-dt / tau_m))
-#: <= 130 steps here, ~3e-12 mV (observed 2e-13); bound 1e-9 as pynn_support.v_tolerance. Conductance
-#: flavours: NEST's RKF45 keeps each step's local error below 1e-6 (absolute and relative; observed at most
-#: 8e-7 mV); bound 1e-5 as the suite's other GSL comparisons (pynn_support.v_tolerance).
-V_TOL = {"curr_exp": 1e-9, "curr_alpha": 1e-9, "cond_exp": 1e-5, "cond_alpha": 1e-5}
 
 
 def nest_params(pynn: dict) -> dict:
@@ -50,6 +45,10 @@ def on_grid(times, dt):
 
 def kind_of(flavour):
     return "current" if flavour.startswith("curr") else "conductance"
+
+
+#: Largest allowed |V_ref - V_NEST| (mV), derived in pynn_support.V_TOL: 1e-9 (current), 1e-5 (conductance).
+V_TOL = {flavour: PYNN_V_TOL[kind_of(flavour)] for flavour in MODELS}
 
 
 CASES = {
@@ -93,10 +92,7 @@ def test_single_cell_matches_nest(flavour, case, dt):
         "amplitude": 1e3 * dc["amplitude"], "start": dc["start"] - dt, "stop": dc["stop"] - dt}),
         cell, syn_spec={"delay": dt})
     states = [s for s in STATE_BY_NAME.values() if kind_of(flavour) in s.flavours]
-    meter = nest.Create("multimeter", params={"interval": dt, "record_from": [s.nest_name for s in states]})
-    recorder = nest.Create("spike_recorder")
-    nest.Connect(meter, cell)
-    nest.Connect(cell, recorder)
+    meter, recorder = nest_recorders(cell, states, dt)
     nest.Simulate(t_stop)
 
     net = Network(dt)
@@ -116,16 +112,10 @@ def test_single_cell_matches_nest(flavour, case, dt):
     assert held >= 1, "non-trivial: input arrives during refractory periods"
     np.testing.assert_array_equal(np.round(t_ref / dt), np.round(t_nest / dt),
                                   err_msg=f"{flavour}/{case}: every spike in the same step")
-    events = meter.events
-    k = len(events["times"])       # NEST samples at dt .. t_stop - dt; the reference also at 0 and t_stop
-    np.testing.assert_allclose(data["times"][1:k + 1], events["times"], atol=1e-9, err_msg="sample times")
-    for s in states:
-        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
-        # theta_v integrates V: in the conductance flavours it carries NEST's RKF45 error too
-        tol = V_TOL[flavour] if s.name in ("v", "theta_v") else 1e-9 * max(1.0, np.abs(theirs).max())
-        if s.name in ("v", "theta", "i_asc1") or (s.name == "theta_v" and "glif5" in case):
-            assert np.ptp(theirs) > 1e-3, f"non-trivial: {s.name} moves"
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour}/{case}: {s.name}")
+    moving = ("v", "theta", "i_asc1") + (("theta_v",) if "glif5" in case else ())
+    k = assert_reference_matches_nest(data, meter, states, kind_of(flavour), f"{flavour}/{case}", moving)
+    # NEST samples at dt .. t_stop - dt; the reference also at 0 and t_stop
+    np.testing.assert_allclose(data["times"][1:k + 1], meter.events["times"], atol=1e-9, err_msg="sample times")
 
 
 @pytest.mark.parametrize("flavour", list(MODELS))
@@ -146,10 +136,7 @@ def test_initialized_states_evolve_alike_and_as_derived(flavour):
     fresh_kernel(dt)
     cell = nest.Create(MODELS[flavour], params=nest_params(params))
     cell.set({s.nest_name: initial[s.name] / s.from_nest for s in states})
-    meter = nest.Create("multimeter", params={"interval": dt, "record_from": [s.nest_name for s in states]})
-    recorder = nest.Create("spike_recorder")
-    nest.Connect(meter, cell)
-    nest.Connect(cell, recorder)
+    meter, recorder = nest_recorders(cell, states, dt)
     nest.Simulate(t_stop)
 
     net = Network(dt)
@@ -160,13 +147,8 @@ def test_initialized_states_evolve_alike_and_as_derived(flavour):
     data = net.get_recording(ref)
 
     assert len(recorder.events["times"]) == 0 and len(data["spikes"][1]) == 0, "subthreshold throughout"
-    events = meter.events
-    k = len(events["times"])
+    k = assert_reference_matches_nest(data, meter, states, kind_of(flavour), flavour, floor=0.0)
     t = data["times"][1:k + 1]
-    for s in states:
-        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
-        tol = V_TOL[flavour] if s.name in ("v", "theta_v") else 1e-9 * np.abs(theirs).max()
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour}: {s.name}")
     for name, x0 in syn.items():
         tau = params["tau_syn_E" if name.endswith("exc") else "tau_syn_I"]
         closed = x0 * np.exp(-t / tau) * (1 + t / tau if flavour == "cond_alpha" else 1.0)
@@ -193,16 +175,15 @@ def test_parameters_changed_between_runs_act_alike(flavour):
         cell = nest.Create(MODELS[flavour], params=nest_params(params))
         nest.Connect(nest.Create("spike_generator", params={"spike_times": arrivals - 1.0}), cell,
                      syn_spec={"weight": 1e3 * w, "delay": 1.0})
-        recorder = nest.Create("spike_recorder")
-        nest.Connect(cell, recorder)
-        return cell, recorder
+        return cell
 
-    cell, recorder = nest_cell()           # unchanged, to place the change 1 ms after the first spike
+    cell = nest_cell()                     # unchanged, to place the change 1 ms after the first spike
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(cell, recorder)
     nest.Simulate(t_stop)
     t_change = round(recorder.events["times"][0] + 1.0, 1)
-    cell, recorder = nest_cell()
-    meter = nest.Create("multimeter", params={"interval": dt, "record_from": [s.nest_name for s in states]})
-    nest.Connect(meter, cell)
+    cell = nest_cell()
+    meter, recorder = nest_recorders(cell, states, dt)
     nest.Simulate(t_change)
     cell.set(nest_values(changed))
     nest.Simulate(t_stop - t_change)
@@ -223,12 +204,7 @@ def test_parameters_changed_between_runs_act_alike(flavour):
     assert len(t_nest) >= 5, "non-trivial: the cell fires repeatedly"
     np.testing.assert_array_equal(np.round(data["spikes"][1] / dt), np.round(t_nest / dt),
                                   err_msg=f"{flavour}: every spike in the same step")
-    events = meter.events
-    k = len(events["times"])
-    for s in states:
-        ours, theirs = data[s.name][1:k + 1, 0], events[s.nest_name] * s.from_nest
-        tol = V_TOL[flavour] if s.name in ("v", "theta_v") else 1e-9 * max(1.0, np.abs(theirs).max())
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol, err_msg=f"{flavour}: {s.name}")
+    assert_reference_matches_nest(data, meter, states, kind_of(flavour), flavour)
 
 
 @pytest.mark.parametrize("flavour", ["curr_exp", "cond_alpha"])
