@@ -31,6 +31,7 @@ import pytest
 pytest.importorskip("bmtk")
 h5py = pytest.importorskip("h5py")
 from comparisons import bmtk_network  # noqa: E402
+from sonata_support import rewrite_types  # noqa: E402
 from comparisons.sonata_bmtk import matched_shifts  # noqa: E402
 from glif_pynn import sonata  # noqa: E402
 from glif_pynn.allen import describe_config  # noqa: E402
@@ -201,16 +202,14 @@ def broken(network, tmp_path):
 
 def _rewrite_types(path, column, value, template):
     """Set model_template to ``template`` in the rows of a types table whose ``column`` is ``value``."""
-    with open(path) as handle:
-        rows = list(csv.DictReader(handle, delimiter=" "))
-    assert any(row[column] == value for row in rows), f"{value} in {path}"
-    for row in rows:
+    matched = []
+
+    def change(row):
         if row[column] == value:
             row["model_template"] = template
-    with open(path, "w") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=" ")
-        writer.writeheader()
-        writer.writerows(rows)
+            matched.append(row)
+    rewrite_types(path, change)
+    assert matched, f"{value} in {path}"
 
 
 def _rewrite_h5(path, dataset, change):

@@ -6,7 +6,6 @@ inputs: comparisons/bmtk_network.build_network(n_per_type=3)); single node types
 network: tests/test_sonata_node_types.py. Every case runs on the numpy reference; none simulates more
 than the run checks need.
 """
-import csv
 import json
 import shutil
 
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 from glif_pynn import sonata
+from sonata_support import rewrite_types
 
 h5py = pytest.importorskip("h5py")
 
@@ -42,17 +42,6 @@ def _load(config):
     edges = sonata.read_edges(cfg)
     sim.setup(timestep=cfg.dt, min_delay=sonata.min_delay(edges, cfg.dt))
     return sonata.load(cfg, sim, edges)
-
-
-def _rewrite_types(path, change):
-    with open(path) as handle:
-        rows = list(csv.DictReader(handle, delimiter=" "))
-    for row in rows:
-        change(row)
-    with open(path, "w") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=" ")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _edit_json(path, change):
@@ -101,7 +90,7 @@ def test_weights_and_delays_must_be_finite_numbers(broken, column, value, what):
     def change(row):
         if row["edge_type_id"] == "101":
             row[column] = value
-    _rewrite_types(directory / "network" / "lgn_v1_edge_types.csv", change)
+    rewrite_types(directory / "network" / "lgn_v1_edge_types.csv", change)
     message = (rf"lgn_v1_edges\.h5, edge population 'lgn_to_v1': {what}.* is NaN or infinite for \d+ edges "
                r"\(edge types \[101\]\)") if what else r"lgn_v1_edges\.h5, edge population 'lgn_to_v1'.*syn_weight " \
         r"is not a number"
@@ -315,7 +304,7 @@ def test_edge_types_need_a_static_synapse_model_template(broken, template, messa
             del row["model_template"]
         elif row["edge_type_id"] == "100":
             row["model_template"] = template
-    _rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
+    rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
     if message is None:
         assert sum(len(p) for p in _load(config).projections) == 546
         return
@@ -332,7 +321,7 @@ def test_delays_are_rounded_to_the_grid_as_nest_rounds_them(broken, delay, conne
     def change(row):
         if row["edge_type_id"] == "100":
             row["delay"] = str(delay)
-    _rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
+    rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
     net = _load(config)
     delays = {round(d, 9) for p in net.projections if p.label.startswith("v1_to_v1") and p.receptor_type == "syn3"
               for d in p.get("delay", format="list", with_address=False)}
@@ -345,7 +334,7 @@ def test_delays_that_round_to_zero_steps_are_refused(broken):
     def change(row):
         if row["edge_type_id"] == "100":
             row["delay"] = "0.02"
-    _rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
+    rewrite_types(directory / "network" / "v1_v1_edge_types.csv", change)
     with pytest.raises(sonata.SonataError, match=r"v1_v1_edges\.h5, edge population 'v1_to_v1' \(v1 -> v1\): delays "
                                                  r"down to 0\.02 ms, which round to less than one step of 0\.05 ms"):
         _load(config)
