@@ -32,7 +32,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from glif_pynn.parameters import STATE_BY_NAME
-from glif_pynn.reference.neurons import NeuronGroup, steps
+from glif_pynn.reference.neurons import NeuronGroup, is_whole_steps, steps
 from glif_pynn.reference.sources import CurrentSource, PoissonSource, SpikeArraySource, Synapses
 
 
@@ -261,8 +261,7 @@ class Network:
             if name not in allowed:
                 raise ValueError(f"cannot record {name!r} here; recordable: {', '.join(allowed)}")
         every = 1 if sampling_interval is None else int(steps(sampling_interval, self.dt))
-        if sampling_interval is not None and not (every >= 1 and abs(every * self.dt - sampling_interval)
-                                                  <= 1e-9 * sampling_interval):
+        if sampling_interval is not None and not (every >= 1 and is_whole_steps(sampling_interval, self.dt)):
             raise ValueError(f"sampling_interval = {sampling_interval} ms is not a whole number of time steps "
                              f"({self.dt} ms); choose a multiple of the time step (NEST refuses it too)")
         idx = np.arange(pop.size) if indices is None else np.asarray(indices, np.int64)

@@ -53,6 +53,12 @@ def steps(t_ms, dt: float) -> np.ndarray:
     return np.floor(np.asarray(t_ms, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
 
 
+def is_whole_steps(t_ms: float, dt: float) -> bool:
+    """Whether ``t_ms`` is a whole number of steps of ``dt`` (to 1e-9 of its step count: float rounding)."""
+    n = t_ms / dt
+    return abs(n - round(n)) <= 1e-9 * max(1.0, abs(n))
+
+
 class NeuronGroup:
     """``n`` GLIF neurons of one flavour: parameters, state and the step kernel.
 

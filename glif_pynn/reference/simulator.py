@@ -12,6 +12,7 @@ from pyNN import common
 from pyNN.common.control import DEFAULT_TIMESTEP
 
 from glif_pynn.reference import engine
+from glif_pynn.reference.neurons import is_whole_steps
 
 name = "glif_pynn.reference"
 
@@ -39,8 +40,7 @@ class _State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
-        n = tstop / self.dt
-        if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+        if not is_whole_steps(tstop, self.dt):
             raise ValueError(f"cannot run until {tstop} ms: not a whole number of time steps ({self.dt} ms); "
                              "NEST refuses it too")
         self.network.run(tstop)
