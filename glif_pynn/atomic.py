@@ -27,9 +27,7 @@ def write_text(path: Union[str, Path], text: str) -> Path:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes the file private; give it the usual mode
+        os.chmod(tmp, usual_mode(0o666))       # mkstemp makes the file private; give it the usual mode
         os.replace(tmp, path)
     except BaseException as err:
         if tmp is not None:
@@ -38,6 +36,14 @@ def write_text(path: Union[str, Path], text: str) -> Path:
             raise _named(err, path) from err
         raise
     return path
+
+
+def usual_mode(bits: int) -> int:
+    """``bits`` less the process's umask: the mode ``open`` (0o666) or ``mkdir`` (0o777) would give, for a
+    file or folder that ``tempfile`` made private."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return bits & ~umask
 
 
 def _named(err: OSError, path: Union[str, Path]) -> OSError:

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence, Union
 
+from glif_pynn.atomic import usual_mode
+
 #: What :meth:`glif_pynn.fit.result.FitResult.save` writes into its folder.
 OUTPUT_FILES = ("parameters.json", "neuron_config.json", "report.md", "fit.png")
 
@@ -118,9 +120,7 @@ def write_folder(directory: Union[str, Path], names: Sequence[str], write: Calla
         try:
             write(tmp)
             if fresh:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o777 & ~umask)      # mkdtemp makes the folder private; give it the usual mode
+                os.chmod(tmp, usual_mode(0o777))   # mkdtemp makes the folder private; give it the usual mode
                 os.rename(tmp, directory)          # the folder appears complete or not at all
             else:
                 _move_into(tmp, directory, names)
