@@ -16,8 +16,6 @@ import time
 from numbers import Integral, Real
 from typing import Callable, Optional
 
-import numpy as np
-
 from glif_pynn.fit.data import MIN_CURRENT_RANGE_NA, SPIKE_LEVEL_MV, as_sweeps
 from glif_pynn.fit.objective import SpikeTimingObjective
 from glif_pynn.fit.optimise import GENERATIONS, POPULATION, optimise, tuned_parameters
@@ -77,7 +75,7 @@ def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_
     level = int(level)
     timings, clock = {}, time.monotonic()
     training = as_sweeps(sweeps, "training", spike_level)
-    spread = float(np.ptp(np.concatenate([s.current for s in training])))
+    spread = max(float(s.current.max()) for s in training) - min(float(s.current.min()) for s in training)
     if spread < MIN_CURRENT_RANGE_NA:
         raise ValueError(f"the injected current varies by only {spread:.3g} nA over all training sweeps, too little "
                          "to identify the membrane; is 'current' the injected current, and are its units right "
