@@ -226,13 +226,14 @@ def test_the_cli_reports_a_refusal_in_one_line(broken, capsys):
 
 
 # -- ids, per-node columns, templates, delays, spike units, manifests ------------------------------------------------
-@pytest.mark.parametrize("value", [0, -3, 1.5])
-def test_nsyns_below_one_or_not_whole_is_refused(broken, value):
-    """BMTK multiplies syn_weight by nsyns: 0 would be a connection without effect, -3 one of the other sign."""
+@pytest.mark.parametrize("value, dtype", [(0, np.int64), (-3, np.int64), (1.5, float), (2**32 - 3, np.uint32)])
+def test_nsyns_below_one_or_not_whole_is_refused(broken, value, dtype):
+    """BMTK multiplies syn_weight by nsyns: 0 would be a connection without effect, -3 one of the other sign;
+    -3 written as uint32 reads 4294967293 synapses."""
     directory, config = broken
     path = directory / "network" / "v1_v1_edges.h5"
     with h5py.File(path, "r") as handle:
-        nsyns = handle["edges/v1_to_v1/0/nsyns"][()].astype(float if value == 1.5 else np.int64)
+        nsyns = handle["edges/v1_to_v1/0/nsyns"][()].astype(dtype)
     nsyns[0] = value
     _replace_dataset(path, "edges/v1_to_v1/0/nsyns", nsyns)
     with pytest.raises(sonata.SonataError, match=r"v1_v1_edges\.h5, edge population 'v1_to_v1', edge group 0: "
@@ -277,7 +278,9 @@ def test_node_type_ids_that_are_not_integers_are_refused(broken):
 
 @pytest.mark.parametrize("column, values", [("model_template", np.array([b"nest:iaf_psc_alpha"] * 21)),
                                             ("model_type", np.array([b"point_neuron"] * 21)),
-                                            ("V_m", np.full(21, -40.0))])
+                                            ("V_m", np.full(21, -40.0)),
+                                            ("th_inf", np.full(21, 0.02)),
+                                            ("El_reference", np.full(21, -0.07))])
 def test_per_node_model_and_dynamics_columns_are_refused(broken, column, values):
     """BMTK's PointNet builds the nodes of a type from the types table: such columns would be ignored."""
     directory, config = broken

@@ -21,6 +21,8 @@ import numpy as np
 from glif_pynn.sonata.config import SonataConfig, SonataError
 
 _STATIC = ("static_synapse", "nest:static_synapse")
+#: nsyns from here on is a negative count written to an unsigned column (2**32 - 3 for -3 as uint32), not synapses
+MAX_NSYNS = 2**31
 #: why an edge type needs a value BMTK has no default for
 _NEEDED = {"model_template": "; BMTK's PointNet needs it too (the NEST synapse model: static_synapse, also written "
                              "nest:static_synapse)"}
@@ -122,12 +124,13 @@ def _table(population, h5_group, where: str) -> EdgeTable:
             index = h5_group["edge_group_index"][()][h5_group["edge_group_id"][()] == group.id]
             delay = np.asarray(columns["delay"][()])[index]
         nsyns = _values(params.get("nsyns", 1), types, "nsyns", gwhere, default=1)
-        bad = ~(np.isfinite(nsyns) & (nsyns >= 1) & (nsyns == np.round(nsyns)))
+        bad = ~(np.isfinite(nsyns) & (nsyns >= 1) & (nsyns < MAX_NSYNS) & (nsyns == np.round(nsyns)))
         if np.any(bad):
             raise SonataError(f"{gwhere}: nsyns {_sample(nsyns[bad])} for {int(bad.sum())} edges (edge types "
                               f"{sorted(set(types[bad].tolist()))}); expected whole numbers >= 1 (the number of "
                               "synapses; BMTK would scale the weight by it: 0 a connection without effect, a negative "
-                              "number one of the opposite sign)")
+                              "number one of the opposite sign) and below 2**31 (a larger one is a negative number "
+                              "stored unsigned: -3 as uint32 reads 4294967293)")
         weight = _values(params.get("syn_weight"), types, "syn_weight", gwhere) * nsyns
         parts.append((np.asarray(group.source_ids, np.int64), np.asarray(group.target_ids, np.int64), types, weight,
                       _values(delay, types, "delay", gwhere),
