@@ -75,6 +75,8 @@ _THRESHOLD_PAIRS = {("inf", "inf"), ("spike_component", "three_components"),
 _KNOWN_KEYS = set(METHODS) | {"El_reference", "El", "C", "R_input", "th_inf", "dt", "spike_cut_length",
                                "asc_tau_array", "asc_amp_array", "coeffs", "init_voltage", "init_AScurrents",
                                "init_threshold", "th_adapt", "extrapolation_method_name", "dt_multiplier", "type"}
+#: the neuron_config keys that describe the model: every known key but the generic ``dt`` and ``type``
+MODEL_KEYS = frozenset(_KNOWN_KEYS - {"dt", "type"})
 _ALLEN_MARKERS = {"El_reference", "R_input", "th_inf", "spike_cut_length", "coeffs", "asc_tau_array"}
 _NEST_MARKERS = {"C_m", "g", "g_m", "V_th", "E_L", "t_ref", "V_reset", "asc_amps", "asc_decay", "asc_r", "th_spike_add",
                  "th_spike_decay", "voltage_reset_fraction", "voltage_reset_add", "th_voltage_index",

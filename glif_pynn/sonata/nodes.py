@@ -32,7 +32,7 @@ from typing import Optional
 import numpy as np
 
 from glif_pynn import model_sources
-from glif_pynn.allen import describe_config
+from glif_pynn.allen import MODEL_KEYS, describe_config
 from glif_pynn.convert import NEST_GLIF_DEFAULTS, NEST_GLIF_KEYS, from_nest_glif
 from glif_pynn.parameters import CONDUCTANCE, CURRENT, default_parameters
 from glif_pynn.sonata.config import SonataConfig, SonataError, read_json
@@ -41,8 +41,10 @@ from glif_pynn.sonata.config import SonataConfig, SonataError, read_json
 ALLEN_TEMPLATES = ("glif_lif_psc", "glif_lif_r_psc", "glif_lif_asc_psc", "glif_lif_r_asc_psc", "glif_lif_r_asc_a_psc")
 BMTK_ALLEN_TAU_SYN = (5.5, 8.5, 2.8, 5.8)
 _MISSING = ("", "NULL", "NONE", "None", "nan")
-#: nodes.h5 columns refused (besides a dynamics_params group): a node's model, and NEST GLIF parameters as columns
-PER_NODE_REFUSED = frozenset({"model_template", "model_type", "model_processing"}).union(*NEST_GLIF_KEYS.values())
+#: nodes.h5 columns refused (besides a dynamics_params group): a node's model, and NEST GLIF or Allen neuron_config
+#: parameters as columns
+PER_NODE_REFUSED = frozenset({"model_template", "model_type", "model_processing"}).union(*NEST_GLIF_KEYS.values(),
+                                                                                       MODEL_KEYS)
 
 
 @dataclass(frozen=True)
