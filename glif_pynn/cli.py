@@ -48,9 +48,6 @@ def _allen(args: argparse.Namespace) -> int:
         print(f"glif-pynn allen: {message}", file=sys.stderr)
         return 1
 
-    for option, value in (("--dt", args.dt), ("--duration", args.duration)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            return refuse(f"{option} = {value:g} ms must be a positive number of ms")
     say(f"loading {args.config}")
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -284,10 +281,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     allen.add_argument("--step", type=_current, default="0.2nA",
                        help="step amplitude: 0.2nA, 200pA or 0.2 (nA) (default: 0.2nA)")
     allen.add_argument("--backend", choices=("nest", "reference"), default="nest", help="default: %(default)s")
-    allen.add_argument("--duration", type=float, default=1000.0,
+    allen.add_argument("--duration", type=_positive, default=1000.0,
                        help="simulated time in ms; the step is on from s = min(100 ms, duration / 10) to s "
                             "before the end (default: %(default)s)")
-    allen.add_argument("--dt", type=float, default=None,
+    allen.add_argument("--dt", type=_positive, default=None,
                        help="time step in ms (default: the Allen fit's dt, 0.05 ms; 0.1 ms for a NEST dictionary)")
     allen.add_argument("--cell-type", default=None,
                        choices=("GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha"),

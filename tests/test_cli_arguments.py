@@ -17,6 +17,8 @@ from glif_pynn import cli
     (["demo", "--amplitude", "nan"], "argument --amplitude: 'nan' is not a finite number"),
     (["demo", "--duration", "-5"], "argument --duration: -5 must be above 0"),
     (["compare", "--sizes", "1e3,x"], "argument --sizes: 'x' in '1e3,x' is not a number"),
+    (["allen", "config.json", "--dt", "0"], "argument --dt: 0 must be above 0"),
+    (["allen", "config.json", "--duration", "nan"], "argument --duration: 'nan' is not a finite number"),
 ])
 def test_bad_numbers_are_refused_naming_the_option(args, message, capsys):
     with pytest.raises(SystemExit) as exit_:
