@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
+
 FIGURE = "fit_hodgkin_huxley.png"
 
 
@@ -48,4 +50,26 @@ def markdown(result: dict) -> str:
         f"Lewis & Gerstner 2004); AdEx 96 % (Brette & Gerstner 2005). Goal Gamma >= {result['goal']} for the best "
         f"level on held-out sweeps: {reached} (GLIF{result['best_level']}, {result['best_test_gamma']:.3f}; per "
         f"held-out sweep, in the order of the stimuli: {per_sweep}).", "",
-        f"![fitting]({FIGURE})", ""])
+        *_self_agreement(result), f"![fitting]({FIGURE})", ""])
+
+
+def _self_agreement(result: dict) -> list:
+    """How well the cell predicts itself under extra input noise, and where the best level and the goal fall."""
+    itself = result.get("self_agreement")
+    if itself is None:         # a fitting.json written before the study measured it
+        return []
+    noise = " | ".join(f"{n:g}" for n in itself["noise_pA"])
+    gamma = " | ".join(f"{g:.3f}" + (f" +- {e:.3f}" if e > 0 else "")
+                       for g, e in zip(itself["gamma"], itself["gamma_sem"]))
+    median_sd = float(np.median([sd for _, sd in result["stimuli_pA"]]))
+    return [
+        "How far the goal is: the cell against itself. Each held-out sweep is run again with an independent "
+        f"Ornstein-Uhlenbeck current (tau 3 ms) added to its input, {itself['repeats']} draws each, and the cell's "
+        "spikes are scored against its own spikes without it (Gamma, mean over sweeps and draws +- its standard "
+        "error over the draws):", "",
+        f"| extra input sd (pA) | {noise} |", "|---" * (len(itself["noise_pA"]) + 1) + "|",
+        f"| Gamma | {gamma} |", "",
+        f"GLIF{result['best_level']}'s {result['best_test_gamma']:.3f} is what the cell scores against itself with "
+        f"{itself['best_level_noise_pA']:.1f} pA of extra input noise ({itself['best_level_noise_pA'] / median_sd:.0%} "
+        f"of the stimuli's median sd, {median_sd:g} pA); the goal of {result['goal']} corresponds to "
+        f"{itself['goal_noise_pA']:.1f} pA.", ""]

@@ -122,8 +122,12 @@ def _escape_noise(result: dict) -> str:
 
 def _fitting(result: dict) -> str:
     best = next(r for r in result["rows"] if r["level"] == result["best_level"])
+    agreement = result.get("self_agreement")
+    itself = "" if agreement is None else (
+        f"; the cell scores as much against itself with {agreement['best_level_noise_pA']:.0f} pA of extra input "
+        f"noise (the goal: {agreement['goal_noise_pA']:.0f} pA)")
     return (f"held-out Gamma (+-2 ms) GLIF1-5 " + ", ".join(f"{r['test_gamma']:.2f}" for r in result["rows"])
-            + f"; best GLIF{best['level']} (goal {result['goal']:.1f}; published threshold models 0.7-0.8); "
+            + f"; best GLIF{best['level']} (goal {result['goal']:.1f}; published threshold models 0.7-0.8){itself}; "
             f"GLIF5 fit {best['fit_seconds']:.0f} s")
 
 

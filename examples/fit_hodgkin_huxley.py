@@ -33,6 +33,8 @@ WARM_UP = 200.0             # ms simulated and dropped before each sweep (V_m st
 #: (mean, standard deviation) of the OU current in pA: near or below rheobase, large spread
 STIMULI = ((0.0, 150.0), (20.0, 150.0), (0.0, 200.0), (40.0, 120.0), (20.0, 180.0), (40.0, 160.0))
 TAU_OU = 3.0                # ms
+#: sd (pA) of the extra OU input under which the held-out sweeps are rerun, to see how well the cell predicts itself
+SELF_NOISE_PA = (0.0, 5.0, 8.0, 10.0, 15.0)
 PUBLISHED = {"Jolivet et al. 2004, threshold models vs a detailed model": (0.70, 0.80),
              "Brette & Gerstner 2005, AdEx": (0.96, 0.96)}
 
@@ -56,28 +58,69 @@ def record_hh(mean_pA: float, std_pA: float, seed: int, duration: float) -> tupl
     from glif_pynn.fit.synthetic import ou_current
     n_warm, n = int(round(WARM_UP / DT)), int(round(duration / DT))
     current = ou_current(WARM_UP + duration, DT, mean_pA, std_pA, TAU_OU, seed=seed)     # pA, value per step
-    nest.ResetKernel()
-    nest.verbosity = nest.VerbosityLevel.ERROR
-    nest.resolution = DT
-    cell = nest.Create("hh_cond_exp_traub", params={"E_L": -65.0, "V_m": -65.0})
-    # current[k] drives the step (k dt, (k + 1) dt]: a generator connected with delay dt, set one step early
-    steps = np.arange(2, len(current))
-    generator = nest.Create("step_current_generator", params={"amplitude_times": (steps - 1) * DT,
-                                                               "amplitude_values": current[steps]})
-    nest.Connect(generator, cell, syn_spec={"delay": DT})
-    meter = nest.Create("multimeter", params={"interval": DT, "record_from": ["V_m"]})
-    nest.Connect(meter, cell)
-    recorder = nest.Create("spike_recorder")
-    nest.Connect(cell, recorder)
-    nest.Simulate(WARM_UP + duration + DT)
-    v = np.r_[-65.0, meter.events["V_m"]][n_warm:n_warm + n]          # v[k] = V at k dt
-    spikes = recorder.events["times"] - WARM_UP
+    v, spikes = simulate_hh(current)
+    v, spikes = v[n_warm:n_warm + n], spikes - WARM_UP
     current, spikes = current[n_warm:n_warm + n] * 1e-3, spikes[(spikes > 0) & (spikes < duration)]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.npz")
     np.savez(tmp, current=current, v=v, spikes=spikes)
     os.replace(tmp, path)
     return current, v, spikes
+
+
+def simulate_hh(current_pA: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """V (mV, ``v[k]`` at k dt) and spike times (ms) of ``hh_cond_exp_traub`` from rest, driven by
+    ``current_pA`` (one value per step, warm-up included)."""
+    import nest
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.resolution = DT
+    cell = nest.Create("hh_cond_exp_traub", params={"E_L": -65.0, "V_m": -65.0})
+    # current[k] drives the step (k dt, (k + 1) dt]: a generator connected with delay dt, set one step early
+    steps = np.arange(2, len(current_pA))
+    generator = nest.Create("step_current_generator", params={"amplitude_times": (steps - 1) * DT,
+                                                               "amplitude_values": current_pA[steps]})
+    nest.Connect(generator, cell, syn_spec={"delay": DT})
+    meter = nest.Create("multimeter", params={"interval": DT, "record_from": ["V_m"]})
+    nest.Connect(meter, cell)
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(cell, recorder)
+    nest.Simulate(len(current_pA) * DT + DT)
+    return np.r_[-65.0, meter.events["V_m"]][:len(current_pA)], recorder.events["times"]
+
+
+def self_agreement(stimuli, seed: int, duration: float, noise_pA=SELF_NOISE_PA, repeats: int = 8) -> dict:
+    """How well the cell predicts itself: Gamma (+-2 ms) between its spikes on the sweeps ``seed``, ``seed + 1``,
+    ... and its spikes when an independent OU current (correlation time ``TAU_OU``) of standard deviation
+    ``noise`` pA is added to the input; mean over ``repeats`` draws (one without noise) and over the sweeps, with
+    the standard error of that mean over the draws. A model whose errors act on the spike times like that much
+    input noise would score about as much."""
+    from glif_pynn.fit.synthetic import ou_current
+    from glif_pynn.metrics import coincidence_factor
+    per_draw = np.zeros((len(noise_pA), repeats, len(stimuli)))
+    for k, (mean, std) in enumerate(stimuli):
+        _, _, recorded = record_hh(mean, std, seed + k, duration)
+        stimulus = ou_current(WARM_UP + duration, DT, mean, std, TAU_OU, seed=seed + k)
+        for i, noise in enumerate(noise_pA):
+            for r in range(1 if noise == 0 else repeats):
+                extra = ou_current(WARM_UP + duration, DT, 0.0, noise, TAU_OU, seed=(seed + k, 1, r))
+                spikes = simulate_hh(stimulus + extra)[1] - WARM_UP
+                spikes = spikes[(spikes > 0) & (spikes < duration)]
+                per_draw[i, r, k] = coincidence_factor(spikes, recorded, duration)
+    per_draw[np.asarray(noise_pA) == 0] = per_draw[np.asarray(noise_pA) == 0, :1]    # one draw stands for all
+    draw_means = per_draw.mean(axis=2)
+    sem = draw_means.std(axis=1, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.full(len(noise_pA), np.nan)
+    return {"noise_pA": list(noise_pA), "gamma": draw_means.mean(axis=1).tolist(), "gamma_sem": sem.tolist(),
+            "gamma_per_sweep": per_draw.mean(axis=1).tolist(), "repeats": repeats}
+
+
+def equivalent_noise(agreement: dict, gamma: float) -> float:
+    """The added input noise (pA) under which the cell's agreement with itself is ``gamma``: linear interpolation
+    of ``self_agreement``'s curve, which falls with the noise; nan outside the noise measured."""
+    noise, curve = np.asarray(agreement["noise_pA"], float), np.asarray(agreement["gamma"], float)
+    if not curve[-1] <= gamma <= curve[0]:
+        return float("nan")
+    return float(np.interp(gamma, curve[::-1], noise[::-1]))
 
 
 def segments(stimuli, seed: int, duration: float, role: str) -> list:
@@ -132,9 +175,14 @@ def study(levels=(1, 2, 3, 4, 5), quick: bool = False, output: Path = Path("resu
                      "fit_seconds": time.monotonic() - started, "parameters": result.parameters})
     best = max(rows, key=lambda r: r["test_gamma"])
     figure(rows, test, output)
+    started = time.monotonic()
+    itself = self_agreement(stimuli, 200, duration, (0.0, 5.0, 10.0) if quick else SELF_NOISE_PA, 2 if quick else 8)
+    itself.update(seconds=time.monotonic() - started, best_level_noise_pA=equivalent_noise(itself, best["test_gamma"]),
+                  goal_noise_pA=equivalent_noise(itself, 0.8))
+    progress(f"the cell against itself with extra input noise: {itself['seconds']:.0f} s")
     return {"rows": rows, "best_level": best["level"], "best_test_gamma": best["test_gamma"], "goal": 0.8,
             "published": PUBLISHED, "quick": quick, "sweep_ms": duration, "stimuli_pA": [list(s) for s in stimuli],
-            "recording_seconds": recorded, "figure": output.name}
+            "recording_seconds": recorded, "figure": output.name, "self_agreement": itself}
 
 
 def figure(rows: list, test: list, path: Path) -> Path:
@@ -189,6 +237,10 @@ def main(argv=None) -> dict:
               f" {r['test_explained_variance']:12.3f}  {r['test_spikes_model']}/{r['test_spikes_data']}")
     print("published: threshold models 0.70-0.80 (Jolivet et al. 2004), AdEx 0.96 (Brette & Gerstner 2005); "
           f"goal >= 0.8: best here GLIF{result['best_level']} {result['best_test_gamma']:.3f}")
+    itself = result["self_agreement"]
+    print("the cell against itself, extra input noise sd (pA) -> Gamma: "
+          + ", ".join(f"{n:g} -> {g:.3f}" for n, g in zip(itself["noise_pA"], itself["gamma"]))
+          + f"; GLIF{result['best_level']} scores as the cell does with {itself['best_level_noise_pA']:.1f} pA")
     print(f"figure: {args.output}")
     return result
 

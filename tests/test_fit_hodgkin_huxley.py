@@ -46,3 +46,43 @@ def test_report_section_states_the_goal_and_the_published_figures():
     assert "Jolivet" in text and "96 %" in text and "![fitting](fit_hodgkin_huxley.png)" in text
     result.update(best_test_gamma=0.85, rows=[dict(row, test_gamma=0.85)])
     assert "Goal Gamma >= 0.8 for the best level on held-out sweeps: reached" in markdown(result)
+
+
+def test_the_cell_against_itself_agrees_exactly_without_noise_and_less_with_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLIF_PYNN_CACHE_DIR", str(tmp_path))
+    itself = example.self_agreement([(0.0, 150.0)], 7, 2000.0, noise_pA=(0.0, 40.0), repeats=2)
+    assert itself["noise_pA"] == [0.0, 40.0] and len(itself["gamma_per_sweep"]) == 2
+    assert itself["gamma_sem"][0] == 0.0 and itself["gamma_sem"][1] > 0, "two draws of the noise differ"
+    # the same input gives the same spikes: Gamma is 1 up to the rounding of its formula
+    assert itself["gamma"][0] == pytest.approx(1.0, abs=1e-12)
+    # an extra 40 pA (sd) beside 150 pA moves spikes: over 10 s, 20 pA alone brought Gamma to 0.6
+    assert itself["gamma"][1] < 0.99
+
+
+def test_equivalent_noise_interpolates_the_falling_curve():
+    curve = {"noise_pA": [0.0, 5.0, 10.0], "gamma": [1.0, 0.9, 0.7]}
+    assert example.equivalent_noise(curve, 0.8) == pytest.approx(7.5)      # halfway from 0.9 to 0.7
+    assert example.equivalent_noise(curve, 0.95) == pytest.approx(2.5)
+    assert example.equivalent_noise(curve, 1.0) == 0.0
+    assert np.isnan(example.equivalent_noise(curve, 0.6)), "below the noisiest point measured"
+
+
+def test_report_section_places_the_best_level_and_the_goal_on_the_cells_own_curve():
+    from comparisons.fitting import markdown
+    row = {"level": 5, "name": "GLIF5 (LIF-R-ASC-A)", "test_gamma": 0.77, "test_gamma_per_sweep": [0.7, 0.84],
+           "training_gamma": 0.78, "test_explained_variance": 0.87, "test_v_rmse_mV": 0.9, "test_spikes_model": 60,
+           "test_spikes_data": 64, "fit_seconds": 100.0}
+    result = {"rows": [row], "best_level": 5, "best_test_gamma": 0.77, "goal": 0.8, "quick": False, "sweep_ms": 1e4,
+              "stimuli_pA": [[0.0, 150.0], [40.0, 120.0], [0.0, 200.0]],
+              "self_agreement": {"noise_pA": [0.0, 10.0], "gamma": [1.0, 0.75], "gamma_sem": [0.0, 0.01], "repeats": 3,
+                                 "best_level_noise_pA": 9.2, "goal_noise_pA": 8.0}}
+    text = markdown(result)
+    assert "| extra input sd (pA) | 0 | 10 |\n|---|---|---|\n| Gamma | 1.000 | 0.750 +- 0.010 |" in text
+    assert ("GLIF5's 0.770 is what the cell scores against itself with 9.2 pA of extra input noise (6% of the "
+            "stimuli's median sd, 150 pA); the goal of 0.8 corresponds to 8.0 pA.") in text
+    from comparisons.summary import _fitting
+    assert "(goal 0.8; published threshold models 0.7-0.8); the cell scores as much against itself with 9 pA of " \
+           "extra input noise (the goal: 8 pA); GLIF5 fit 100 s" in _fitting(result), "the README's headline row"
+    del result["self_agreement"]
+    assert "against itself" not in markdown(result), "a fitting.json from before the measurement has no such part"
+    assert "against itself" not in _fitting(result)
