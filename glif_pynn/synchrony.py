@@ -29,8 +29,8 @@ Definitions (N cells, spike times t_{i,k} of cell i):
 
 Domain rule (:func:`classify_ring`): cell i is *coherent* when it is in step with at
 least one ring neighbour, ``max(C_{i-1}, C_i) >= threshold`` (default 0.99: a locked
-phase difference of at most 8 degrees, 0.6 ms of a 25 ms period), after a majority
-filter over ``2 N // 40 + 1`` cells. This is the phase analogue of the
+phase difference of at most 8.1 degrees, 0.6 ms of a 25 ms period), after a majority
+filter over ``2 (N // 40) + 1`` cells. This is the phase analogue of the
 spatial-difference criterion of Gopal et al. (2014, Phys Rev E 89:052914): in a
 coherent domain the phase varies smoothly along the ring (synchrony, or a travelling
 wave); a cell whose phase drifts against both neighbours, or is locked to them at a
@@ -72,6 +72,9 @@ def as_trains(spiketrains: Iterable[TrainLike]) -> list[np.ndarray]:
     """Spike trains as sorted float arrays in ms (neo SpikeTrains, quantities or plain ms arrays)."""
     out = []
     for index, train in enumerate(spiketrains):
+        if np.ndim(train) == 0:
+            raise ValueError(f"item {index} of the spike trains is a single time: give a list of spike trains "
+                             "(one per cell), not one train")
         if isinstance(train, pq.Quantity):
             try:
                 train = train.rescale(pq.ms).magnitude
@@ -100,6 +103,30 @@ def omega_profile(spiketrains: Iterable[TrainLike], t_start, t_stop) -> pq.Quant
     return pq.Quantity(2 * np.pi * 1000.0 * np.asarray(rates, float), "rad/s")
 
 
+def _phases(phases) -> np.ndarray:
+    """``phases`` as a float (times x cells) array with at least one of each, all finite, or a ValueError."""
+    phases = np.asarray(phases, float)
+    if phases.ndim != 2 or 0 in phases.shape:
+        raise ValueError(f"phases must be a (times x cells) array with at least one of each, got shape {phases.shape}")
+    if not np.all(np.isfinite(phases)):
+        raise ValueError("phases hold NaN or infinite values")
+    return phases
+
+
+def _times(times, name: str = "times") -> np.ndarray:
+    """Sample times as a non-empty, finite 1-D float array in ms (a quantity is rescaled)."""
+    if isinstance(times, pq.Quantity):
+        try:
+            times = times.rescale(pq.ms).magnitude
+        except ValueError:
+            raise ValueError(f"{name} must be times (e.g. in pq.ms), got units {times.dimensionality}") from None
+    t = np.atleast_1d(np.asarray(times, float))
+    if t.ndim != 1 or len(t) == 0 or not np.all(np.isfinite(t)):
+        raise ValueError(f"{name} must be a non-empty 1-D array of finite times, got {t.shape} with "
+                         f"{int(np.sum(~np.isfinite(t)))} non-finite")
+    return t
+
+
 def phase_window(spiketrains: Iterable[TrainLike]) -> tuple[float, float]:
     """``(latest first spike, earliest last spike)`` in ms: where every cell has a phase."""
     trains = as_trains(spiketrains)
@@ -118,7 +145,7 @@ def spike_phases(spiketrains: Iterable[TrainLike], times) -> np.ndarray:
     the first cell without a phase.
     """
     trains = as_trains(spiketrains)
-    t = np.atleast_1d(times.rescale(pq.ms).magnitude if isinstance(times, pq.Quantity) else np.asarray(times, float))
+    t = _times(times)
     out = np.empty((len(t), len(trains)))
     for i, st in enumerate(trains):
         k = np.searchsorted(st, t, side="right") - 1
@@ -134,10 +161,10 @@ def phase_velocity(phases: np.ndarray, times) -> pq.Quantity:
     """Mean phase velocity of each cell from its interpolated phase, ``(phi(t_last) -
     phi(t_first)) / (t_last - t_first)`` (rad/s): omega without the spike-count
     quantisation of :func:`omega_profile` (``2 pi / T`` per spike)."""
-    phases = np.asarray(phases, float)
-    t = np.asarray(times.rescale(pq.ms).magnitude if isinstance(times, pq.Quantity) else times, float)
-    if phases.ndim != 2 or len(t) != len(phases) or len(t) < 2 or not t[-1] > t[0]:
-        raise ValueError("give phases (times x cells) and their increasing sample times (at least two)")
+    phases, t = _phases(phases), _times(times)
+    if len(t) != len(phases) or len(t) < 2 or not np.all(np.diff(t) > 0):
+        raise ValueError(f"give phases (times x cells) and their increasing sample times (at least two); got "
+                         f"{len(phases)} rows of phases and {len(t)} times")
     return pq.Quantity(1000.0 * (phases[-1] - phases[0]) / (t[-1] - t[0]), "rad/s")
 
 
@@ -145,9 +172,7 @@ def order_parameter(phases: np.ndarray, cells=None) -> np.ndarray:
     """Kuramoto order parameter R(t) of ``phases`` (times x cells), over all cells or ``cells``
     (indices or a boolean mask), via Elephant's ``mean_phase_vector``."""
     from elephant.phase_analysis import mean_phase_vector
-    phases = np.asarray(phases, float)
-    if phases.ndim != 2:
-        raise ValueError(f"phases must be a (times x cells) array, got shape {phases.shape}")
+    phases = _phases(phases)
     if cells is not None:
         phases = phases[:, cells]
     if phases.shape[1] == 0:
@@ -158,7 +183,7 @@ def order_parameter(phases: np.ndarray, cells=None) -> np.ndarray:
 def local_order_parameter(phases: np.ndarray, half_width: int) -> np.ndarray:
     """Local order parameter Z_i(t) on a ring (times x cells), over the ``half_width``
     neighbours on each side and the cell itself (periodic boundaries)."""
-    phases = np.asarray(phases, float)
+    phases = _phases(phases)
     n = phases.shape[1]
     if not (isinstance(half_width, (int, np.integer)) and 0 <= half_width and 2 * half_width + 1 <= n):
         raise ValueError(f"half_width must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {half_width!r}")
@@ -173,7 +198,7 @@ def neighbour_coherence(phases: np.ndarray) -> np.ndarray:
     """``C_i = <cos(phi_{i+1} - phi_i)>_t`` for each adjacent pair (i, i + 1 mod N), from
     Elephant's ``phase_difference`` and ``mean_phase_vector`` over the time axis."""
     from elephant.phase_analysis import mean_phase_vector, phase_difference
-    phases = np.asarray(phases, float)
+    phases = _phases(phases)
     angle, length = mean_phase_vector(phase_difference(np.roll(phases, -1, axis=1), phases), axis=0)
     return length * np.cos(angle)
 
@@ -211,7 +236,10 @@ def majority_filter(mask: np.ndarray, half_width: int) -> np.ndarray:
     A single boundary between two runs longer than ``half_width`` stays exactly where it is
     (the cell next to it sees ``half_width + 1`` cells of its own side); runs of up to
     ``half_width`` cells inside a domain of the other kind are absorbed."""
+    mask = np.asarray(mask, bool)
     n = len(mask)
+    if not (isinstance(half_width, (int, np.integer)) and 0 <= half_width and 2 * half_width + 1 <= n):
+        raise ValueError(f"half_width must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {half_width!r}")
     if half_width == 0:
         return mask.copy()
     padded = np.concatenate([mask[n - half_width:], mask, mask[:half_width]]).astype(int)
@@ -238,11 +266,13 @@ def classify_ring(phases: np.ndarray, threshold: float = 0.99, min_fraction: flo
         raise ValueError(f"threshold must be in (0, 1), got {threshold}")
     if not 0 < min_fraction < 0.5:
         raise ValueError(f"min_fraction must be in (0, 0.5), got {min_fraction}")
-    phases = np.asarray(phases, float)
+    phases = _phases(phases)
     n = phases.shape[1]
+    if n < 3:
+        raise ValueError(f"a ring needs at least 3 cells, got {n}")
+    if smoothing is not None and not (isinstance(smoothing, (int, np.integer)) and 0 <= 2 * smoothing + 1 <= n):
+        raise ValueError(f"smoothing must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {smoothing!r}")
     smoothing = max(1, n // 40) if smoothing is None else int(smoothing)
-    if not 0 <= 2 * smoothing + 1 <= n:
-        raise ValueError(f"smoothing must be in [0, {(n - 1) // 2}] for {n} cells, got {smoothing}")
     neighbour = neighbour_coherence(phases)
     in_step = neighbour >= threshold
     coherent = majority_filter(in_step | np.roll(in_step, 1), smoothing)   # right or left neighbour
@@ -273,6 +303,12 @@ def classify_populations(order_means: Sequence[float], threshold: float = 0.99, 
     ``spread`` (Olmi & Torcini's term: both partially synchronised, to different
     degrees), 'asynchronous' when every R is below ``asynchronous``, and 'partial
     synchrony' when they are alike."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    if not 0 < asynchronous < 1:
+        raise ValueError(f"asynchronous must be in (0, 1), got {asynchronous}")
+    if not 0 <= spread <= 1:
+        raise ValueError(f"spread must be in [0, 1], got {spread}")
     means = np.asarray(order_means, float)
     if means.ndim != 1 or len(means) < 2:
         raise ValueError("give the time-averaged order parameter of at least two populations")

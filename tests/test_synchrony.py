@@ -126,3 +126,83 @@ def test_majority_filter_keeps_a_clean_boundary_and_absorbs_short_runs():
     np.testing.assert_array_equal(sy.majority_filter(noisy, 5), mask, err_msg="runs of <= 5 cells are absorbed")
     with pytest.raises(ValueError, match="half_width"):
         sy.local_order_parameter(np.zeros((3, 10)), 5)
+
+
+def test_a_fixed_phase_lag_gives_its_cosine_and_a_wave_is_coherent_not_synchronous():
+    t = np.linspace(0.0, 1000.0, 400)                        # ms
+    drift = 2 * np.pi * 0.04 * t                             # 40 Hz
+    lagged = np.column_stack([drift, drift + 0.5, drift + 1.0])
+    np.testing.assert_allclose(sy.neighbour_coherence(lagged)[:2], math.cos(0.5), rtol=0, atol=1e-12)
+    # a travelling wave over 100 cells: neighbours 3.6 degrees apart (C = cos(2 pi / 100) = 0.998 >= 0.99),
+    # the ring's phases spread evenly over the circle (R = 0)
+    wave = drift[:, None] + 2 * np.pi * np.arange(100)[None, :] / 100
+    ring = sy.classify_ring(wave)
+    assert ring.coherent.all() and ring.global_order < 1e-9 and ring.state == "coherent", ring.state
+    # a splay: neighbours a quarter period apart (C = 0) is incoherent although every phase is locked
+    assert sy.classify_ring(drift[:, None] + np.pi / 2 * np.arange(100)[None, :]).state == "incoherent"
+
+
+def test_small_domains_of_both_kinds_are_fragmented():
+    """Blocks of 5 synchronous cells between blocks of 5 drifting ones: each domain 5 % of the ring, below
+    min_fraction = 10 %, and long enough to survive the filter (2 (100 // 40) + 1 = 5 cells)."""
+    t = np.linspace(0.0, 2000.0, 800)
+    rng = np.random.default_rng(2)
+    rates = rng.uniform(0.02, 0.06, 100)                     # spikes per ms: each drifting cell its own
+    in_step = (np.arange(100) // 5) % 2 == 0
+    phases = 2 * np.pi * np.where(in_step, 0.04, rates)[None, :] * t[:, None]
+    ring = sy.classify_ring(phases)
+    np.testing.assert_array_equal(ring.coherent, in_step)
+    assert ring.state == "fragmented" and ring.n_coherent_domains == 10 and ring.largest_coherent == 0.05
+
+
+def test_phase_velocity_of_a_steady_40_hz_cell():
+    t = np.array([10.0, 60.0, 110.0])                        # ms
+    phases = 2 * np.pi * 0.04 * t[:, None]                   # 0.04 cycles per ms
+    assert sy.phase_velocity(phases, t).magnitude[0] == pytest.approx(2 * np.pi * 40.0)       # rad/s
+    assert sy.phase_velocity(phases, t * pq.ms).units == pq.rad / pq.s
+
+
+good_trains = [np.arange(0.0, 100.0, 10.0), np.arange(3.0, 100.0, 12.0)]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: sy.omega_profile(neo.SpikeTrain([1, 2, 3] * pq.ms, t_stop=10 * pq.ms), 0, 10),
+     "item 0 of the spike trains is a single time"),
+    (lambda: sy.spike_phases(good_trains, []), "times must be a non-empty 1-D array"),
+    (lambda: sy.spike_phases(good_trains, [5.0, float("nan")]), "1 non-finite"),
+    (lambda: sy.spike_phases(good_trains, [5.0] * pq.mV), "times must be times"),
+    (lambda: sy.local_order_parameter(np.zeros(5), 1), r"phases must be a \(times x cells\) array"),
+    (lambda: sy.classify_ring(np.zeros(5)), r"phases must be a \(times x cells\) array"),
+    (lambda: sy.neighbour_coherence(np.zeros(5)), r"phases must be a \(times x cells\) array"),
+    (lambda: sy.classify_ring(np.full((5, 40), np.nan)), "phases hold NaN"),
+    (lambda: sy.classify_ring(np.zeros((0, 40))), r"at least one of each, got shape \(0, 40\)"),
+    (lambda: sy.classify_ring(np.zeros((5, 2))), "a ring needs at least 3 cells, got 2"),
+    (lambda: sy.classify_ring(np.zeros((5, 40)), smoothing=1.7), "smoothing must be an integer"),
+    (lambda: sy.order_parameter([[np.nan, 0.0]]), "phases hold NaN"),
+    (lambda: sy.phase_velocity(np.zeros((3, 2)), [1.0, np.nan, 3.0]), "1 non-finite"),
+    (lambda: sy.phase_velocity(np.zeros((3, 2)), [1.0, 5.0, 3.0]), "increasing sample times"),
+    (lambda: sy.majority_filter(np.arange(10) < 5, -1), r"half_width must be an integer in \[0, 4\]"),
+    (lambda: sy.majority_filter(np.arange(10) < 5, 20), r"half_width must be an integer in \[0, 4\]"),
+    (lambda: sy.classify_populations([1.0, 0.5], threshold=2), r"threshold must be in \(0, 1\]"),
+    (lambda: sy.classify_populations([1.0, 0.5], spread=-1), r"spread must be in \[0, 1\]"),
+    (lambda: sy.classify_populations([1.0, 0.5], asynchronous=0), r"asynchronous must be in \(0, 1\)"),
+])
+def test_bad_input_is_refused_naming_the_problem(call, message):
+    """Each of these used to crash inside numpy or return silent nonsense ('incoherent' for NaN phases, one
+    'cell' per spike of a single train, a filter with a negative width)."""
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_pair_firing_together_inside_the_incoherent_half_does_not_split_it():
+    """Cells 150 and 151 share a train: in step with each other, so coherent before the majority filter
+    (over 2 (200 // 40) + 1 = 11 cells), which absorbs the pair into its incoherent domain."""
+    n, duration = 200, 6000.0
+    shared, pair = poisson_trains(2, 40.0, duration, seed=7)
+    independent = poisson_trains(n // 2, 40.0, duration, seed=8)
+    independent[50] = independent[51] = pair
+    phases = sy.spike_phases([shared] * (n // 2) + independent, np.linspace(0.0, duration - 1.0, 1500))
+    ring = sy.classify_ring(phases)
+    assert ring.neighbour[150] == pytest.approx(1.0), "the pair is in step"
+    np.testing.assert_array_equal(ring.coherent, np.arange(n) < n // 2)
+    assert ring.n_coherent_domains == 1 and ring.state == "chimera"
