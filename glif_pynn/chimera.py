@@ -42,6 +42,7 @@ from typing import Optional
 import numpy as np
 
 from glif_pynn import synchrony
+from glif_pynn.parameters import CURRENT, default_parameters
 
 
 @dataclass(frozen=True)
@@ -79,21 +80,40 @@ MECHANISMS = {
 
 def cell_parameters(units: Units, a: float, alpha: float, mechanism: str = "LIF") -> dict:
     """``GLIF_curr_alpha`` parameters (PyNN names and units) for drive ``a`` and pulse ``alpha``."""
-    if mechanism not in MECHANISMS:
-        raise ValueError(f"unknown mechanism {mechanism!r}; choose one of {', '.join(MECHANISMS)}")
-    if not alpha > 0:
-        raise ValueError(f"alpha must be > 0 (the pulse's inverse width), got {alpha}")
+    _check_drive(a, alpha, mechanism)
     theta = units.v_thresh - units.v_rest
     params = dict(cm=units.cm, tau_m=units.tau_m, v_rest=units.v_rest, v_thresh=units.v_thresh,
                   i_offset=a * units.current, tau_refrac=0.0, f_v=0.0, delta_v=0.0,
                   delta_asc1=0.0, delta_asc2=0.0, delta_theta=0.0, a_theta_v=0.0,
                   tau_syn_E=units.tau_m / alpha, tau_syn_I=units.tau_m / alpha)
+    # the rates are set whether a mechanism is on or not, so that the cells of several mechanisms can share
+    # one Population (run_batch); with a jump of 0 the rate has no effect
+    defaults = default_parameters(CURRENT)
+    params.update(k_asc1=defaults["k_asc1"], f_asc1=1.0, b_theta=defaults["b_theta"])
     extra = MECHANISMS[mechanism]
     if "delta_asc1" in extra:
-        params.update(delta_asc1=extra["delta_asc1"] * units.current, k_asc1=extra["k_asc1"], f_asc1=1.0)
+        params.update(delta_asc1=extra["delta_asc1"] * units.current, k_asc1=extra["k_asc1"])
     if "delta_theta" in extra:
         params.update(delta_theta=extra["delta_theta"] * theta, b_theta=extra["b_theta"])
     return params
+
+
+def _check_drive(a: float, alpha: float, mechanism: str) -> None:
+    """A finite drive ``a``, a finite pulse rate ``alpha`` > 0 and a known mechanism, or a ValueError naming it."""
+    if not math.isfinite(a):
+        raise ValueError(f"a (the drive) must be a finite number, got {a}")
+    if not (math.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be > 0 (the pulse's inverse width), got {alpha}")
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"unknown mechanism {mechanism!r}; choose one of {', '.join(MECHANISMS)}")
+
+
+def _check_model(setup, couplings: dict) -> None:
+    """What a Ring and TwoPopulations share: excitatory couplings >= 0 and :func:`_check_drive`."""
+    for name, g in couplings.items():
+        if not (math.isfinite(g) and g >= 0):
+            raise ValueError(f"{name} must be a finite coupling >= 0 (the pulses are excitatory), got {g}")
+    _check_drive(setup.a, setup.alpha, setup.mechanism)
 
 
 @dataclass(frozen=True)
@@ -113,8 +133,9 @@ class Ring:
         return max(1, int(round(self.coupling_range * self.n)))
 
     def __post_init__(self):
-        if self.n < 10:
-            raise ValueError(f"a ring needs at least 10 cells, got n = {self.n}")
+        if not isinstance(self.n, (int, np.integer)) or self.n < 10:
+            raise ValueError(f"a ring needs a whole number of at least 10 cells, got n = {self.n!r}")
+        _check_model(self, {"g": self.g})
         if not 0 < self.coupling_range < 0.5 or 2 * self.neighbours >= self.n:
             raise ValueError(f"coupling_range must be in (0, 0.5) with 2 R < n, got r = {self.coupling_range} "
                              f"(R = {self.neighbours}, n = {self.n})")
@@ -140,9 +161,14 @@ class TwoPopulations:
     a: float = 1.3
     mechanism: str = "LIF"
 
+    def __post_init__(self):
+        if not isinstance(self.n, (int, np.integer)) or self.n < 1:
+            raise ValueError(f"each population needs a whole number of at least 1 cell, got n = {self.n!r}")
+        _check_model(self, {"g_self": self.g_self, "g_cross": self.g_cross})
+
 
 # The documented chimera points (docs/guide/chimera.md) and the analysis schedule: the first
-# TRANSIENT ms are left out, the rest is classified in windows of WINDOW ms; a run is a
+# TRANSIENT ms are left out, the rest is classified in windows of at least WINDOW ms; a run is a
 # persistent chimera when every window is one.
 RING_CHIMERA = Ring(n=400, coupling_range=0.2, g=0.2)
 TWO_CHIMERA = TwoPopulations(n=200, g_self=0.1, g_cross=0.05)
@@ -151,8 +177,10 @@ WINDOW = 2000.0
 
 
 def schedule(duration: float) -> tuple[float, int]:
-    """(transient, number of windows) for a run of ``duration`` ms: TRANSIENT and windows of
-    WINDOW ms when the run is long enough, else a third of it and one window."""
+    """(transient, number of windows) for a run of ``duration`` ms: TRANSIENT and windows of at
+    least WINDOW ms (the rest split evenly) when the run is long enough, else a third of it and one window."""
+    if not (math.isfinite(duration) and duration > 0):
+        raise ValueError(f"duration must be > 0 ms, got {duration}")
     if duration >= TRANSIENT + WINDOW:
         return TRANSIENT, int((duration - TRANSIENT) // WINDOW)
     return duration / 3, 1
@@ -274,15 +302,31 @@ class Analysis:
         return all(state == "chimera" for state in self.states)
 
 
+def _check_windows(windows: int, sample_ms: float) -> None:
+    if not (isinstance(windows, (int, np.integer)) and windows >= 1):
+        raise ValueError(f"windows must be a whole number >= 1, got {windows!r}")
+    if not (math.isfinite(sample_ms) and sample_ms > 0):
+        raise ValueError(f"sample_ms must be > 0, got {sample_ms}")
+
+
+def _split(values: np.ndarray, windows: int, axis: int = 0) -> list:
+    """``values`` in ``windows`` parts along ``axis``, each of at least 2 samples."""
+    if 2 * windows > values.shape[axis]:
+        raise ValueError(f"{windows} windows of {values.shape[axis]} samples leave fewer than 2 samples per window; "
+                         "use fewer windows or a smaller sample_ms")
+    return np.array_split(values, windows, axis=axis)
+
+
 def analyse_ring(trains, t_start: float, t_stop: float, windows: int = 4, half_width: Optional[int] = None,
                  sample_ms: float = 2.0) -> Analysis:
     """Omega profile, local order parameter (``half_width`` default N // 40) and the domain
     classification over the whole window and in each of ``windows`` parts."""
+    _check_windows(windows, sample_ms)
     times, phases = phase_grid(trains, t_start, t_stop, sample_ms)
     n = phases.shape[1]
     half_width = max(1, n // 40) if half_width is None else half_width
     whole = synchrony.classify_ring(phases)
-    states = [synchrony.classify_ring(part).state for part in np.array_split(phases, windows)]
+    states = [synchrony.classify_ring(part).state for part in _split(phases, windows)]
     omega = synchrony.omega_profile(trains, t_start, t_stop).magnitude
     summary = {"state": whole.state, "window_states": states, "coherent_fraction": whole.coherent_fraction,
                "largest_coherent": whole.largest_coherent, "largest_incoherent": whole.largest_incoherent,
@@ -298,10 +342,15 @@ def analyse_ring(trains, t_start: float, t_stop: float, windows: int = 4, half_w
 
 def analyse_two_populations(trains, n: int, t_start: float, t_stop: float, windows: int = 4,
                             sample_ms: float = 1.0) -> Analysis:
-    """Kuramoto R of each population against time and the state in each of ``windows`` parts."""
+    """Kuramoto R of each population against time and the state in each of ``windows`` parts; ``trains``
+    holds population A's ``n`` cells, then population B's."""
+    _check_windows(windows, sample_ms)
+    count = len(synchrony.as_trains(trains))
+    if not (isinstance(n, (int, np.integer)) and n >= 1 and count == 2 * n):
+        raise ValueError(f"give 2 n spike trains (population A's n, then B's): n = {n!r}, {count} trains")
     times, phases = phase_grid(trains, t_start, t_stop, sample_ms)
     order = np.vstack([synchrony.order_parameter(phases, cells) for cells in (slice(0, n), slice(n, 2 * n))])
-    states = [synchrony.classify_populations(part.mean(axis=1)) for part in np.array_split(order, windows, axis=1)]
+    states = [synchrony.classify_populations(part.mean(axis=1)) for part in _split(order, windows, axis=1)]
     omega = synchrony.omega_profile(trains, t_start, t_stop).magnitude
     means = order.mean(axis=1)
     summary = {"state": synchrony.classify_populations(means), "window_states": states,
