@@ -272,9 +272,15 @@ def _unit(param: Parameter) -> str:
 
 
 def _check(param: Parameter, value: object) -> None:
-    if not isinstance(value, (int, float, np.ndarray, np.number, list, tuple)) or isinstance(value, bool):
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"GLIF parameter {param.name} must be a number{_unit(param)}, got {value!r}")
+    if not isinstance(value, (int, float, np.ndarray, np.number, list, tuple)):
         return   # lazy values (random distributions) are checked once evaluated
-    array = np.asarray(value, dtype=float)
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "iuf":      # strings, booleans or objects, which float() would take silently
+        raise ValueError(f"GLIF parameter {param.name} must be numbers{_unit(param)}, got {raw.dtype} values "
+                         f"{raw.ravel()[:3].tolist()}")
+    array = raw.astype(float)
     for bad, what in ((np.isnan(array), "NaN"), (np.isinf(array), "infinite")):
         if bad.any():
             raise ValueError(f"GLIF parameter {param.name} is {what}; allowed range {param.range_text()}")

@@ -60,6 +60,17 @@ def test_nan_and_infinite_values_refused_at_creation(celltype, name, value, what
         celltype(**{name: value})
 
 
+@pytest.mark.parametrize("celltype", NEUTRAL_TYPES, ids=NEUTRAL_IDS)
+@pytest.mark.parametrize("name, value, shown", [("lambda0", "20", "'20'"), ("tau_m", b"10", "b'10'"),
+                                                ("delta_u", True, "True"), ("v_rest", np.bool_(False), "np.False_"),
+                                                ("cm", np.array(["0.2"]), "<U3 values ['0.2']"),
+                                                ("v_thresh", [-50.0, None], "object values [-50.0, None]")])
+def test_values_that_are_not_numbers_are_refused(celltype, name, value, shown):
+    """A string used to pass unchecked: '20' ran on the reference and crashed inside nest.Create."""
+    with pytest.raises(ValueError, match=rf"GLIF parameter {name} must be (a number|numbers).* {re.escape(shown)}"):
+        celltype(**{name: value})
+
+
 @pytest.mark.parametrize("celltype", [standardmodels.GLIF_cond_exp, standardmodels.GLIF_cond_alpha])
 def test_reversal_potentials_must_be_finite(celltype):
     with pytest.raises(ValueError, match="e_rev_I is NaN"):
