@@ -90,7 +90,7 @@ def geometric_fit_pvalue(steps: np.ndarray, p: float, bins: int = 40) -> float:
 #: frozen cases: V 5 mV below the threshold (p = 0.0016); 3 mV above it, where the NESTML model's bound is
 #: lambda dt and the reference decides most spikes by its excess draws (p = 0.086); 10 mV below with
 #: lambda0 dt = 2, where the bound of both is lambda0 dt and a fraction of the candidates spike (p = 0.0134).
-#: Durations give 1e5-2e5 spikes in 200 cells.
+#: Durations give 1.6e4-1.7e5 spikes in 200 cells.
 FROZEN_CASES = {"below the threshold": ({}, 5000.0),
                 "above the threshold": ({"v_rest": -52.0}, 1000.0),
                 "lambda0 dt > 1": ({"v_rest": -65.0, "lambda0": 20000.0}, 5000.0)}
@@ -118,6 +118,73 @@ def test_frozen_v_fires_at_the_bernoulli_rate_with_geometric_intervals(name, cas
     assert geometric_fit_pvalue(steps, p) > ALPHA, "ISIs are geometric with parameter p"
     # the same test rejects a geometric law whose p is 10 % off: it has the power to fail
     assert geometric_fit_pvalue(steps, 1.1 * p) < ALPHA
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_frozen_v_with_a_refractory_period(name):
+    """After each spike a cell is refractory for R steps, with no escape spike; then every step is the same
+    Bernoulli trial again. So the intervals are R steps plus a geometric number of steps (at least R + 1),
+    and the count is binomial over the steps that were not refractory."""
+    refractory = 10
+    params = dict(FROZEN, v_rest=-52.0, tau_refrac=refractory * DT)       # 3 mV above: p = 0.086
+    n, duration = 200, 1000.0
+    trains = spike_trains(name, n, duration, **params)
+    p, steps = step_probability(params), round(duration / DT)
+    spike_steps = [np.rint(st / DT).astype(int) for st in trains]        # stamped at the end of their step
+    count = sum(len(k) for k in spike_steps)
+    tested = n * steps - sum(np.minimum(refractory, steps - k).sum() for k in spike_steps)
+    sd = math.sqrt(tested * p * (1 - p))
+    assert count > 1000 and abs(count - tested * p) < 4 * sd, f"{count} spikes in {tested} steps, p = {p:.4f}"
+    horizon = (refractory + 20.0 / p) * DT          # as in isis_in_steps: intervals from spikes this far from the end
+    intervals = np.concatenate([np.diff(np.append(k, steps + 1))[k <= steps - horizon / DT] for k in spike_steps])
+    assert intervals.min() == refractory + 1, "the first step after the refractory period may fire, none before"
+    assert geometric_fit_pvalue(intervals - refractory, p) > ALPHA, "then the intervals are geometric"
+    assert geometric_fit_pvalue(intervals - refractory, 1.1 * p) < ALPHA
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_the_hazard_is_taken_at_the_end_of_the_step(name):
+    """A 2 nA step lifts V from 1 mV below the threshold to about 2.3 mV above it within the first step. With
+    delta_u = 0.1 mV the hazard at the end of that step is lambda0 dt e^23 = 1e6 (a spike is certain); at its
+    start it would be lambda0 dt e^-10 = 5e-9 (for 1000 cells together a chance of 5e-6)."""
+    params = dict(FROZEN, v_rest=-56.0, i_offset=2.0, delta_u=0.1, lambda0=1.0)
+    trains = spike_trains(name, 1000, 2 * DT, **params)
+    assert all(len(st) and st[0] == pytest.approx(DT) for st in trains), "every cell fires in the first step"
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_lambda0_per_cell(name):
+    """lambda0 alternating 100 and 400 Hz in one population: each group fires at its own Bernoulli rate."""
+    n, duration = 200, 5000.0
+    lambda0 = np.where(np.arange(n) % 2 == 0, 100.0, 400.0)
+    trains = spike_trains(name, n, duration, **dict(FROZEN, lambda0=lambda0))
+    counts = np.array([len(st) for st in trains])
+    for value in (100.0, 400.0):
+        p = step_probability(dict(FROZEN, lambda0=value))
+        trials = (lambda0 == value).sum() * round(duration / DT)
+        sd = math.sqrt(trials * p * (1 - p))
+        fired = counts[lambda0 == value].sum()
+        assert abs(fired - trials * p) < 4 * sd, f"lambda0 {value}: {fired} spikes, expected {trials * p:.0f}"
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_lambda0_switched_on_after_a_run_at_zero_far_above_the_threshold(name):
+    """lambda0 = 0 with V 5 mV above a very sharp threshold (delta_u = 0.005 mV: e^1000 overflows): no spike.
+    Switched on to 20 Hz, the hazard is certain and the cells fire on every step. NEST computed 0 x inf = NaN
+    there, which spoiled the escape budget for good: the cells stayed silent."""
+    sim, cells = backend(name)
+    sim.setup(timestep=DT, min_delay=DT, rng_seed=1)
+    population = sim.Population(10, cells.GLIF_curr_exp(**dict(FROZEN, v_rest=-50.0, delta_u=0.005, lambda0=0.0)))
+    population.record("spikes")
+    sim.run(10.0)
+    population.set(lambda0=20.0)
+    sim.run(10.0)
+    trains = [st.magnitude for st in population.get_data().segments[0].spiketrains]
+    sim.end()
+    for st in trains:
+        assert not np.any(st <= 10.0), "lambda0 = 0: no spike"
+        # every step after the change (pyNN.nest applies a change one min_delay later)
+        assert len(st) >= 99 and np.allclose(np.diff(st), DT), st
 
 
 def _compare(a_trains, b_trains, duration):
@@ -151,6 +218,27 @@ def test_backends_agree_in_distribution(driven_runs):
 def test_a_wrong_delta_u_on_one_side_is_detected(driven_runs):
     pvalues = _compare(driven_runs["nest"], driven_runs["reference, wrong delta_u"], driven_runs["duration"])
     assert min(pvalues.values()) < ALPHA, f"a 25 % larger delta_u went unnoticed: {pvalues}"
+
+
+#: more configurations compared in distribution, each with a change on the reference side that the same tests
+#: must detect: GLIF5, whose theta_v enters the hazard (left out), and a conductance-based type (delta_u 25 % off)
+MORE_DRIVEN = {"GLIF5": ("GLIF_curr_exp", dict(i_offset=0.4, tau_refrac=2.0, lambda0=20.0, delta_u=2.0,
+                                               a_theta_v=0.005, b_theta_v=0.1), {"a_theta_v": 0.0}),
+               "conductance-based": ("GLIF_cond_exp", DRIVEN, {"delta_u": 1.25 * DRIVEN["delta_u"]})}
+
+
+@pytest.mark.parametrize("config", MORE_DRIVEN)
+def test_backends_agree_in_distribution_for_glif5_and_conductances(config):
+    celltype, params, wrong = MORE_DRIVEN[config]
+    n, duration = 300, 2000.0
+    nest_run = spike_trains("nest", n, duration, seed=3, celltype=celltype, **params)
+    for reference_params, agree in ((params, True), (dict(params, **wrong), False)):
+        pvalues = _compare(nest_run, spike_trains("reference", n, duration, seed=4, celltype=celltype,
+                                                  **reference_params), duration)
+        if agree:
+            assert min(pvalues.values()) > ALPHA, f"{config}: NEST and the reference differ: {pvalues}"
+        else:
+            assert min(pvalues.values()) < ALPHA, f"{config}: {wrong} on the reference went unnoticed: {pvalues}"
 
 
 @pytest.mark.parametrize("name", BACKENDS)

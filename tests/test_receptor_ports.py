@@ -330,7 +330,7 @@ def test_every_rendered_model_has_its_ports_and_the_escape_noise_lines():
               "escape_noise_on boolean = Delta_V > 0 mV",
               "lambda_0_h real = 0.001 * lambda_0 * (h_step / 1 ms)",
               "escape_budget real = -1",
-              "lambda_h real = lambda_0_h * exp((V_m - V_th - theta_s - theta_v) / Delta_V)",
+              "lambda_h real = lambda_0_h * exp(min((V_m - V_th - theta_s - theta_v) / Delta_V, 700.0))",
               "escape_budget -= lambda_h",
               "elif escape_budget < lambda_0_h:",
               "fire = escape_budget < lambda_0_h * exp((V_m - V_th - theta_s - theta_v) / Delta_V)",
