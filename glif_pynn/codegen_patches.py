@@ -18,7 +18,9 @@ NESTML's NEST templates pay for generality in the innermost loop (see ``comparis
   whose internals are equal, bit for bit, point to one read-only copy, which ``update()`` reads; the
   node's own copy stays, for everything else).
 
-:func:`patch_generated_sources` rewrites these six spots in every generated neuron. Each edit is an exact
+:func:`patch_generated_sources` rewrites these six spots in every generated neuron, and mends one flaw that is
+not about speed: ``set_status`` writes new values into the node before NESTML's ``[[...]]`` guards check them,
+so a refused value (NEST's BadProperty) used to stay in the node; now it is rolled back. Each edit is an exact
 text or regular-expression substitution that must match a stated number of times (the per-port edits once per
 spike input port, counted from the ``SynapseTypes`` enum of the neuron's header: 2 for the excitatory/inhibitory
 models, N for the N-port ones; the buffer edits a fixed number of times); anything else raises
@@ -247,8 +249,27 @@ def _shared_internals_members(text: str, path: Path) -> str:
             f"    return {same};\n  }}\n")
 
 
+_SETTERS_START = r"(\n  // if we get here, temporaries contain consistent set of properties\n)"
+_SETTERS_END = (r"(\n  // recompute internal variables in case they are dependent on parameters or state that might have "
+                r"been updated in this call to set_status\(\)\n)")
+
+
+def _roll_back_refused_values(text: str, path: Path) -> str:
+    """``set_status`` writes every new value into P_ and S_ and only then checks the ``[[...]]`` guards, so a
+    refused value (a BadProperty) stayed in the node. The writes and checks now run in a ``try`` that restores
+    the node's parameters and state before the exception leaves: a refused ``set_status`` changes nothing."""
+    text = _substitute(text, _SETTERS_START,
+                       "\n  // glif-pynn: the values are written before NESTML's guards check them; a refused value "
+                       "is rolled back\n  const Parameters_ glif_pynn_old_P_ = P_;\n  const State_ glif_pynn_old_S_ = "
+                       "S_;\n  try\n  {" + r"\1", 1, "keep the node's values to roll back a refused set_status", path)
+    return _substitute(text, _SETTERS_END,
+                       "\n  }\n  catch ( ... )\n  {\n    P_ = glif_pynn_old_P_;\n    S_ = glif_pynn_old_S_;\n    "
+                       "throw;\n  }\n" + r"\1", 1, "roll back a refused set_status", path)
+
+
 def patch_header(text: str, path: Path) -> str:
     """Apply the edits to one generated neuron ``.h`` file."""
+    text = _roll_back_refused_values(text, path)
     text = _substitute(text, r'(#include "universal_data_logger.h"\n)',
                        rf'\1#include "{PORT_BUFFERS_HEADER}"\n#include "{SHARED_INTERNALS_HEADER}"\n',
                        1, "include the port-buffer and shared-internals code", path)

@@ -245,13 +245,21 @@ def test_install_after_nodes_exist_names_the_fix():
 
 @pytest.mark.parametrize("model", ALL_MODELS)
 @pytest.mark.parametrize("bad", [{"C_m": -1.0}, {"g_L": 0.0}, {"tau_syn_exc": 0.0}, {"asc_r1": 1.5},
-                                 {"voltage_reset_fraction": -0.1}, {"th_spike_decay": 0.0}])
-def test_nestml_guards_reject_invalid_parameters(model, bad):
-    """The [[...]] guards of the NESTML models: NEST itself refuses invalid values."""
+                                 {"voltage_reset_fraction": -0.1}, {"th_spike_decay": 0.0}, {"Delta_V": -1.0},
+                                 {"lambda_0": -1.0}])
+def test_nestml_guards_reject_invalid_parameters_and_change_nothing(model, bad):
+    """The [[...]] guards of the NESTML models: NEST itself refuses invalid values, and a refused set_status
+    leaves every value as it was, also those given with it (NESTML's code wrote them before its checks; the
+    build rolls them back)."""
     fresh_kernel()
     neuron = nest.Create(model)
+    names = [list(bad)[0], "V_th", "V_m", "I_e"]
+    before = neuron.get(names)
     with pytest.raises(nest.NESTError, match=list(bad)[0]):
-        neuron.set(bad)
+        neuron.set(dict(bad, V_th=-40.0, V_m=-60.0, I_e=100.0))
+    assert neuron.get(names) == before
+    neuron.set(V_th=-40.0)
+    assert neuron.get("V_th") == -40.0, "a valid set after a refused one works"
 
 
 def test_tiny_alpha_time_constant_stays_finite_regression_coupling2_overflow():
