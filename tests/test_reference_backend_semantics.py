@@ -70,3 +70,59 @@ def test_initialize_of_a_view_is_refused_before_anything_changes():
     v0 = np.asarray(v_signal(pop))[0]
     ref_sim.end()
     np.testing.assert_array_equal(v0, [-70.0] * 3, err_msg="no cell changed")
+
+
+#: V rises by 0.01 mV per ms from -70 mV (1 nF, 0.01 nA, a leak of 1e5 ms): each sample's value tells its time
+RAMP = dict(tau_m=1e5, cm=1.0, i_offset=0.01, v_rest=-70.0, v_thresh=50.0)
+
+
+@pytest.mark.parametrize("how", ["cleared", "started"])
+def test_samples_lie_where_they_are_labelled_after_an_off_grid_clear_or_start(how):
+    """A recording cleared or started at 2.5 ms with a sampling interval of 1 ms: samples at 2.5, 3.5, ...,
+    where PyNN labels them. They used to be taken at 3, 4, 5 (the multiples of the interval) and labelled
+    2.5, 3.5, 4.5."""
+    ref_sim.setup(timestep=0.1, min_delay=0.1)
+    pop = ref_sim.Population(1, ref_sim.GLIF_curr_exp(**RAMP))
+    if how == "cleared":
+        pop.record("v", sampling_interval=1.0)
+    ref_sim.run(2.5)
+    if how == "cleared":
+        pop.get_data(clear=True)
+    else:
+        pop.record("v", sampling_interval=1.0)
+    ref_sim.run(3.0)
+    signal = v_signal(pop)
+    ref_sim.end()
+    labels, true = np.asarray(signal.times.rescale("ms")), (np.asarray(signal)[:, 0] + 70.0) / 0.01
+    np.testing.assert_allclose(labels, [2.5, 3.5, 4.5, 5.5], atol=1e-12)
+    # the leak bends the ramp by t^2 / (2 tau_m) = 1.5e-4 ms at 5.5 ms; a wrong sample is a step (0.1 ms) off or more
+    np.testing.assert_allclose(true, labels, atol=1e-3, err_msg="each sample was taken at its label")
+
+
+def test_get_of_a_homogeneous_parameter_gives_one_value_per_cell_where_asked():
+    """PyNN broadcasts a single stored value; a 0-d array was left as it was, so get(simplify=False) gave one
+    value for three cells and an Assembly's get three values for five cells."""
+    ref_sim.setup(timestep=0.1)
+    same = ref_sim.Population(3, ref_sim.GLIF_curr_exp())
+    apart = ref_sim.Population(2, ref_sim.GLIF_curr_exp(cm=[0.1, 0.2]))
+    default = ref_sim.GLIF_curr_exp.default_parameters["cm"]
+    np.testing.assert_array_equal(same.get("cm", simplify=False), [default] * 3)
+    assert same.get("cm") == default and np.ndim(same.get("cm")) == 0
+    np.testing.assert_array_equal((same + apart).get("cm"), [default] * 3 + [0.1, 0.2])
+    np.testing.assert_array_equal(same[1:].get("cm", simplify=False), [default] * 2)
+    ref_sim.end()
+
+
+def test_projections_report_the_delays_they_use_and_default_to_a_static_synapse():
+    """A delay of 0.75 ms at dt = 0.1 is used as 8 steps (NEST rounds halves up), and get() says 0.8. A
+    Projection without a synapse type takes PyNN's default StaticSynapse, as on pyNN.nest (it raised
+    AttributeError)."""
+    ref_sim.setup(timestep=0.1, min_delay=0.1)
+    source = ref_sim.Population(1, ref_sim.SpikeSourceArray(spike_times=[5.0]))
+    cell = ref_sim.Population(1, ref_sim.GLIF_curr_exp(**QUIET))
+    projection = ref_sim.Projection(source, cell, ref_sim.AllToAllConnector(),
+                                    ref_sim.StaticSynapse(weight=0.1, delay=0.75), receptor_type="excitatory")
+    assert projection.get("delay", format="array")[0, 0] == 0.8
+    plain = ref_sim.Projection(cell, cell, ref_sim.AllToAllConnector())
+    assert len(plain) == 1 and plain.get(["weight", "delay"], format="list")[0][2:] == (0.0, 0.1)
+    ref_sim.end()

@@ -59,7 +59,8 @@ class _Recording:
     indices: np.ndarray
     every: int                               # sampling interval in steps
     pending: bool = True                     # the state at the start of the next run is still to be sampled
-    first_step: int = 0                      # spike-array sources: spikes emitted from this step on
+    first_step: int = 0                      # where the recording (re)started: samples every ``every`` steps from
+    #                                          here (PyNN labels them from here); spike arrays: spikes emitted since
     times: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)
 
@@ -352,8 +353,8 @@ class Network:
         ev_pos = int(np.searchsorted(ev_steps, self.step_index))
         for pop in self._recorded:          # the state at the start (set by initialize)
             if pop.recording.pending:
-                self._sample(pop, pop.recording, self.step_index)
                 pop.recording.pending, pop.recording.first_step = False, self.step_index
+                self._sample(pop, pop.recording, self.step_index)
         for n in range(self.step_index, self.step_index + n_steps):
             fired = []
             for pop in self._neuron_pops:
@@ -428,7 +429,7 @@ class Network:
                 pop.group.update_drive()
 
     def _sample(self, pop: Population, rec: _Recording, step: int) -> None:
-        if step % rec.every or not pop.is_neuron or rec.variables == ("spikes",):
+        if (step - rec.first_step) % rec.every or not pop.is_neuron or rec.variables == ("spikes",):
             return
         rec.times.append(step)
         full = len(rec.indices) == pop.size

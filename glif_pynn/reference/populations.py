@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import common
-from pyNN.parameters import ParameterSpace, Sequence, simplify
+from pyNN.parameters import ParameterSpace, Sequence
 
 from glif_pynn.reference import simulator, sources as _sources
 from glif_pynn.reference.recorder import Recorder
@@ -48,9 +48,12 @@ class _Access:
         space = {}
         for n in names or self.celltype.get_native_names():
             value = values[n]
-            if isinstance(value, np.ndarray) and value.ndim == 1:
-                value = value[idx]
-            space[n] = simplify(value) if isinstance(value, np.ndarray) and value.dtype != object else value
+            if isinstance(value, np.ndarray):
+                if value.ndim == 1:
+                    value = value[idx]
+                elif value.dtype != object:
+                    value = float(value)        # one value for every cell: PyNN broadcasts it (simplify=False)
+            space[n] = value
         return self.celltype.reverse_translate(ParameterSpace(space, shape=(self.size,)))
 
     def _set_parameters(self, parameter_space):

@@ -11,6 +11,7 @@ from pyNN import common
 from pyNN.space import Space
 
 from glif_pynn.reference import simulator
+from glif_pynn.reference.neurons import steps
 from glif_pynn.reference.simulator import state, unsupported
 from glif_pynn.reference.standardmodels.synapses import StaticSynapse
 
@@ -35,6 +36,7 @@ def _split(cells, indices):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    _static_synapse_class = StaticSynapse      # PyNN's default synapse_type, as on pyNN.nest
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=Space(), label=None):
@@ -47,6 +49,8 @@ class Projection(common.Projection):
         self._parts = []
         connector.connect(self)
         i, j, w, d = (np.concatenate(x) if self._parts else np.zeros(0) for x in zip(*self._parts or [[]] * 4))
+        # the delays used: whole steps, rounded as the engine and NEST round them (get('delay') reports these)
+        d = state.network.time_of(steps(d, state.dt))
         self._arrays = {"presynaptic_index": i.astype(int), "postsynaptic_index": j.astype(int),
                         "weight": w, "delay": d}
         for pre, gi, at_i in _split(self.pre, i):
