@@ -41,7 +41,7 @@ import functools
 import numbers
 from copy import deepcopy
 from functools import partial
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from lazyarray import larray
@@ -213,6 +213,17 @@ def parse_ports_type_name(name: str, cell_types) -> Optional[tuple]:
     return (match[0], int(count[:-5])) if match else None
 
 
+def ports_type_lookup(module: str, cell_types, make) -> Callable[[str], type]:
+    """A module ``__getattr__`` giving ``GLIF_curr_alpha_4ports`` and the like (``make(cell type, N)``), for the
+    module that such classes name as their ``__module__``: pickle finds them there."""
+    def __getattr__(name: str) -> type:
+        parsed = parse_ports_type_name(name, cell_types)
+        if parsed is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        return make(*parsed)
+    return __getattr__
+
+
 @functools.lru_cache(maxsize=None)
 def with_ports(cell_type: type, ports: int) -> type:
     """The simulator-neutral N-port variant of one of :data:`CELL_TYPES` (one class per pair).
@@ -238,5 +249,7 @@ def with_ports(cell_type: type, ports: int) -> type:
                  "__doc__": doc, "__module__": __name__})
 
 
+__getattr__ = ports_type_lookup(__name__, CELL_TYPES, with_ports)
+
 __all__ = ["GLIFCellType", "GLIF_curr_exp", "GLIF_curr_alpha", "GLIF_cond_exp", "GLIF_cond_alpha", "CELL_TYPES",
-           "with_ports", "ports_type_name", "parse_ports_type_name"]
+           "with_ports", "ports_type_name", "parse_ports_type_name", "ports_type_lookup"]

@@ -352,3 +352,19 @@ def test_every_rendered_model_has_its_ports_and_the_escape_noise_lines():
             else:
                 assert f"g_{k} * (E_rev_{k} - V_m)" in text and f"E_rev_{k} mV = 0 mV" in text
         assert "spikes_4" not in text
+
+
+def test_n_port_types_pickle_from_every_module_that_makes_them():
+    """Each N-port class names the module that made it as its __module__; pickle looks the name up there,
+    which failed for pyNN.nest's and the simulator-neutral types (the reference's already resolved)."""
+    import pickle
+
+    from glif_pynn import standardmodels
+    made = [glif_nest.GLIF_curr_alpha_4ports, glif_nest.with_ports(glif_nest.GLIF_cond_exp, 4),
+            standardmodels.with_ports(standardmodels.GLIF_curr_exp, 3)]
+    for cell_type in made:
+        assert pickle.loads(pickle.dumps(cell_type)) is cell_type, cell_type.__module__
+        assert type(pickle.loads(pickle.dumps(cell_type()))) is cell_type
+    with pytest.raises(AttributeError, match="module 'glif_pynn.nest.cells' has no attribute 'GLIF_nothing_4ports'"):
+        import glif_pynn.nest.cells as cells
+        cells.GLIF_nothing_4ports

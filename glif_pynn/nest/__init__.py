@@ -20,6 +20,7 @@ The N-port types (several receptor ports, each with its own time constant) are
 import warnings
 
 from glif_pynn._quiet import ignore_third_party_warnings
+from glif_pynn.standardmodels import ports_type_lookup
 
 with warnings.catch_warnings():
     # pyNN.nest's import warns about its own use of NEST (nest-config, deprecated calls):
@@ -36,10 +37,5 @@ __all__ = ["install", "is_installed", "MODEL_NAMES", "GLIF_curr_exp", "GLIF_curr
            "GLIF_cond_alpha", "CELL_TYPES", "with_ports"]
 
 
-def __getattr__(name: str):
-    """``GLIF_curr_alpha_4ports`` and the like: :func:`with_ports` of the named type."""
-    from glif_pynn.standardmodels import parse_ports_type_name
-    parsed = parse_ports_type_name(name, CELL_TYPES)
-    if parsed is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return with_ports(*parsed)
+#: ``GLIF_curr_alpha_4ports`` and the like: :func:`with_ports` of the named type
+__getattr__ = ports_type_lookup(__name__, CELL_TYPES, with_ports)

@@ -165,3 +165,5 @@ def with_ports(cell_type: type, ports: int) -> type:
                 {"__doc__": neutral.__doc__, "__module__": __name__,
                  "nest_model": model_sources.model_name(flavour, ports)})
 
+
+__getattr__ = standardmodels.ports_type_lookup(__name__, CELL_TYPES, with_ports)

@@ -65,10 +65,5 @@ def list_standard_models() -> list:
                                  SpikeSourceArray, SpikeSourcePoisson)]
 
 
-def __getattr__(attr: str) -> type:
-    """``GLIF_curr_alpha_4ports`` and the like, here too: the module their ``__module__`` names
-    (so that pickle finds them)."""
-    found = ports_type(attr)
-    if found is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
-    return found
+#: ``GLIF_curr_alpha_4ports`` and the like, here too: the module their ``__module__`` names (pickle looks there)
+__getattr__ = _glif.ports_type_lookup(__name__, CELL_TYPES, with_ports)
