@@ -5,8 +5,8 @@ user typed or wrote, and bury the progress lines of ``glif-pynn compare``:
 
 - NEST's start-up banner, printed when ``nest`` is imported unless the environment
   variable ``PYNEST_QUIET`` is set (NEST's own switch; child processes inherit it);
-- pyNN.nest's "Cannot find nest-config" warning at import: pyNN looks for nest-config
-  to build its own extensions, which this package does not use (and the pip wheel's
+- pyNN.nest's "Cannot find nest-config" or "Problem running cmake" warning at import: pyNN
+  tries to build its own extensions, which this package does not use (and the pip wheel's
   nest-config is wrong anyway; :mod:`glif_pynn.toolchain` corrects it for the build);
 - NEST's deprecation warnings for calls that pyNN makes (``SetStatus``, ``GetStatus``,
   ``set_verbosity``), issued by NEST's ``deprecated`` helper.
@@ -25,6 +25,7 @@ import warnings
 #: (message regex, module regex) of the warnings silenced; every one is a UserWarning.
 THIRD_PARTY_WARNINGS = (
     (r"Cannot find nest-config", r"pyNN\.nest\.simulator"),
+    (r"Problem running cmake", r"pyNN\.nest\.simulator"),     # the same extensions, where nest-config is found
     # NEST prefixes its deprecation texts with a line feed (nest/lib/hl_api_helper.py)
     (r"\s*\S+ is deprecated and will be removed in a future version of NEST", r"nest\.lib\.hl_api_helper"),
     (r"\s*Provided for backward compatibility only", r"nest\.lib\.hl_api_helper"),

@@ -22,8 +22,10 @@ NOISE = {"NEST's banner": "N E S T",
          "NEST's backward-compatibility warning": "Provided for backward compatibility only"}
 
 
-def run(args, tmp_path):
+def run(args, tmp_path, path_first=None):
     env = {k: v for k, v in os.environ.items() if k != "PYNEST_QUIET"}
+    if path_first:     # e.g. an activated virtual environment, whose bin/ holds the wheel's nest-config
+        env["PATH"] = os.pathsep.join([path_first, env.get("PATH", "")])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["MPLBACKEND"] = "Agg"
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=tmp_path, env=env,
@@ -56,3 +58,14 @@ def test_allen_keeps_the_warning_about_the_users_time_step(tmp_path):
     assert "spike times (ms):" in out, out
     printed = [name for name, text in NOISE.items() if text in out]
     assert not printed, f"glif-pynn allen printed {printed}:\n{out}"
+
+
+def test_with_the_environment_activated_pynn_warns_about_cmake_and_the_command_line_hides_it(tmp_path):
+    """With .venv/bin on PATH pyNN finds the wheel's nest-config, tries to build its extensions with CMake
+    and prints a "CMake Error" block; the command line hides that too."""
+    venv_bin = str(Path(sys.executable).parent)
+    control = run(["-c", "import pyNN.nest"], tmp_path, path_first=venv_bin)
+    assert "Problem running cmake" in control, f"the control lacks pyNN's CMake warning:\n{control}"
+    out = run(["-m", "glif_pynn.cli", "demo", "--duration", "50", "--output", str(tmp_path / "demo.png")], tmp_path,
+              path_first=venv_bin)
+    assert "spike times (ms):" in out and "Problem running cmake" not in out and "CMake Error" not in out, out
