@@ -126,7 +126,10 @@ def _in_subprocess(function: str, *args) -> dict:
     module, _, name = function.rpartition(".")
     code = (f"import json; from {module or 'comparisons.performance'} import {name} as f; "
             f"print(json.dumps(f(*{args!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:      # the child's own error, not only its exit status
+        raise RuntimeError(f"{function}{args!r} failed in its process (exit status {out.returncode}):\n"
+                           f"{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -93,3 +93,11 @@ def test_escape_noise_ratios_pair_the_two_builds_round_by_round():
         assert ratio["nest_deterministic_vs_hard_threshold"] == pytest.approx(1.0)
         assert ratio["nest_deterministic_vs_hard_threshold_per_round"] == pytest.approx([2.0, 0.55, 1.1])
         assert ratio["nest_deterministic_vs_hard_threshold_paired"] == pytest.approx(1.1)
+
+
+def test_a_study_process_that_fails_shows_its_own_error():
+    """The interleaved rounds run each measurement in a fresh process; its failure used to surface only as
+    CalledProcessError with an exit status, the child's traceback captured and lost."""
+    from comparisons.performance import _in_subprocess
+    with pytest.raises(RuntimeError, match=r"(?s)json.loads\('\{',\) failed in its process .*JSONDecodeError"):
+        _in_subprocess("json.loads", "{")
