@@ -52,10 +52,12 @@ from glif_pynn import parameters as table
 from glif_pynn.model_sources import check_port_count
 
 _DEFAULTS_DOC = """
-    Defaults are those of NEST's ``glif_psc``: a GLIF fit to a mouse visual-cortex cell
+    Defaults are the values of NEST's ``glif_psc``: a GLIF fit to a mouse visual-cortex cell
     of the Allen Cell Types Database (Teeter C et al. 2018, Generalized leaky
     integrate-and-fire models classify multiple neuron types, Nature Communications
-    9:709), with the refractory period off, as in the source document's model.
+    9:709), with its reset rule, after-spike currents and spike-induced threshold on (a
+    GLIF4; NEST's own default switches them off) and the refractory period off, as in the
+    source document's model.
     See :mod:`glif_pynn.parameters` for every parameter, unit and allowed range.
 
     The initial membrane potential is ``v_rest`` when ``v_rest`` is given as a number or an
