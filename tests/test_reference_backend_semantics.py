@@ -125,4 +125,6 @@ def test_projections_report_the_delays_they_use_and_default_to_a_static_synapse(
     assert projection.get("delay", format="array")[0, 0] == 0.8
     plain = ref_sim.Projection(cell, cell, ref_sim.AllToAllConnector())
     assert len(plain) == 1 and plain.get(["weight", "delay"], format="list")[0][2:] == (0.0, 0.1)
+    listed = projection.get(["weight", "delay"], format="list")[0]
+    assert listed == (0.0, 0.0, 0.1, 0.8) and all(type(x) is float for x in listed), "floats, as pyNN.nest's"
     ref_sim.end()

@@ -77,7 +77,8 @@ class Projection(common.Projection):
                             np.broadcast_to(np.asarray(connection_parameters["delay"], float), (n,))))
 
     def _get_attributes_as_list(self, names):
-        return list(zip(*(self._arrays[n] for n in names)))
+        # Python floats, indices included, as pyNN.nest gives them (NEST's GetStatus)
+        return list(zip(*(np.asarray(self._arrays[n], float).tolist() for n in names)))
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
         combine = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
