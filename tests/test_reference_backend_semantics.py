@@ -128,3 +128,18 @@ def test_projections_report_the_delays_they_use_and_default_to_a_static_synapse(
     listed = projection.get(["weight", "delay"], format="list")[0]
     assert listed == (0.0, 0.0, 0.1, 0.8) and all(type(x) is float for x in listed), "floats, as pyNN.nest's"
     ref_sim.end()
+
+
+def test_a_delay_beyond_the_max_delay_given_to_setup_is_refused():
+    """pyNN.nest refuses it (with a misleading error); the reference connected it silently. Without an explicit
+    max_delay ('auto', PyNN's default) any delay is taken, on both."""
+    ref_sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0)
+    cells = ref_sim.Population(2, ref_sim.GLIF_curr_exp(**QUIET))
+    with pytest.raises(ValueError, match=r"a delay of 12 ms exceeds max_delay = 10 ms given to setup\(\)"):
+        ref_sim.Projection(cells, cells, ref_sim.AllToAllConnector(), ref_sim.StaticSynapse(weight=0.1, delay=12.0))
+    ref_sim.Projection(cells, cells, ref_sim.AllToAllConnector(), ref_sim.StaticSynapse(weight=0.1, delay=10.0))
+    ref_sim.setup(timestep=0.1, min_delay=0.1)
+    cells = ref_sim.Population(2, ref_sim.GLIF_curr_exp(**QUIET))
+    assert len(ref_sim.Projection(cells, cells, ref_sim.AllToAllConnector(),
+                                  ref_sim.StaticSynapse(weight=0.1, delay=12.0))) == 4
+    ref_sim.end()

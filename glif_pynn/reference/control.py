@@ -30,6 +30,8 @@ def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: Union[float, str] = DEF
     state.dt = float(timestep)
     state.min_delay = state.dt if min_delay == "auto" else float(min_delay)
     state.max_delay = extra_params.get("max_delay", 10.0)
+    given = extra_params.get("max_delay", "auto")
+    state.delay_limit = None if given == "auto" else float(given)      # pyNN.nest refuses longer delays too
     state.populations = []
     state.clear(seed=extra_params.get("rng_seed"))
     return 0

@@ -51,6 +51,9 @@ class Projection(common.Projection):
         i, j, w, d = (np.concatenate(x) if self._parts else np.zeros(0) for x in zip(*self._parts or [[]] * 4))
         # the delays used: whole steps, rounded as the engine and NEST round them (get('delay') reports these)
         d = state.network.time_of(steps(d, state.dt))
+        if state.delay_limit is not None and len(d) and d.max() > state.delay_limit * (1 + 1e-12):
+            raise ValueError(f"a delay of {d.max():g} ms exceeds max_delay = {state.delay_limit:g} ms given to "
+                             "setup(); give setup() a larger max_delay (pyNN.nest refuses such delays too)")
         self._arrays = {"presynaptic_index": i.astype(int), "postsynaptic_index": j.astype(int),
                         "weight": w, "delay": d}
         for pre, gi, at_i in _split(self.pre, i):

@@ -30,6 +30,7 @@ class _State(common.control.BaseState):
         super().__init__()
         self.mpi_rank, self.num_processes = 0, 1
         self.dt, self.min_delay, self.max_delay = DEFAULT_TIMESTEP, DEFAULT_TIMESTEP, 10.0
+        self.delay_limit = None      # ms: the max_delay given to setup(), which longer delays may not exceed
         self.clear()
 
     @property
