@@ -127,6 +127,12 @@ def _times(times, name: str = "times") -> np.ndarray:
     return t
 
 
+def _check_half_width(value, n: int, name: str = "half_width") -> None:
+    """``value`` cells on each side of a cell of a ring of ``n``: a whole number with ``2 value + 1 <= n``."""
+    if not (isinstance(value, (int, np.integer)) and 0 <= value and 2 * value + 1 <= n):
+        raise ValueError(f"{name} must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {value!r}")
+
+
 def phase_window(spiketrains: Iterable[TrainLike]) -> tuple[float, float]:
     """``(latest first spike, earliest last spike)`` in ms: where every cell has a phase."""
     trains = as_trains(spiketrains)
@@ -185,8 +191,7 @@ def local_order_parameter(phases: np.ndarray, half_width: int) -> np.ndarray:
     neighbours on each side and the cell itself (periodic boundaries)."""
     phases = _phases(phases)
     n = phases.shape[1]
-    if not (isinstance(half_width, (int, np.integer)) and 0 <= half_width and 2 * half_width + 1 <= n):
-        raise ValueError(f"half_width must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {half_width!r}")
+    _check_half_width(half_width, n)
     z = np.exp(1j * phases)
     padded = np.concatenate([z[:, n - half_width:], z, z[:, :half_width]], axis=1)
     csum = np.concatenate([np.zeros((len(z), 1), complex), np.cumsum(padded, axis=1)], axis=1)
@@ -238,8 +243,7 @@ def majority_filter(mask: np.ndarray, half_width: int) -> np.ndarray:
     ``half_width`` cells inside a domain of the other kind are absorbed."""
     mask = np.asarray(mask, bool)
     n = len(mask)
-    if not (isinstance(half_width, (int, np.integer)) and 0 <= half_width and 2 * half_width + 1 <= n):
-        raise ValueError(f"half_width must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {half_width!r}")
+    _check_half_width(half_width, n)
     if half_width == 0:
         return mask.copy()
     padded = np.concatenate([mask[n - half_width:], mask, mask[:half_width]]).astype(int)
@@ -270,9 +274,9 @@ def classify_ring(phases: np.ndarray, threshold: float = 0.99, min_fraction: flo
     n = phases.shape[1]
     if n < 3:
         raise ValueError(f"a ring needs at least 3 cells, got {n}")
-    if smoothing is not None and not (isinstance(smoothing, (int, np.integer)) and 0 <= 2 * smoothing + 1 <= n):
-        raise ValueError(f"smoothing must be an integer in [0, {(n - 1) // 2}] for {n} cells, got {smoothing!r}")
-    smoothing = max(1, n // 40) if smoothing is None else int(smoothing)
+    if smoothing is None:
+        smoothing = max(1, n // 40)
+    _check_half_width(smoothing, n, "smoothing")
     neighbour = neighbour_coherence(phases)
     in_step = neighbour >= threshold
     coherent = majority_filter(in_step | np.roll(in_step, 1), smoothing)   # right or left neighbour
