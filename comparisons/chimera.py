@@ -239,8 +239,8 @@ def markdown(result: dict) -> str:
         f"{ring['wall_s']:.0f} s wall), "
         f"the two populations over g_self x g_cross ({len(two['rows'])} networks, {two['cells']} cells, "
         f"{two['wall_s']:.0f} s). Most seeds end in a chimera at {_count(ring['points'], 'chimera')} of "
-        f"{len(ring['points'])} points of the ring; two populations: chimera at {_count(two['points'], 'chimera')} of {len(two['points'])}, generalised "
-        f"chimera at {_count(two['points'], 'generalised chimera')}.", "",
+        f"{len(ring['points'])} points of the ring; two populations: chimera at {_count(two['points'], 'chimera')} "
+        f"of {len(two['points'])}, generalised chimera at {_count(two['points'], 'generalised chimera')}.", "",
         "![phase diagrams](chimera_phase_diagram.png)", "",
         f"**GLIF mechanisms** ({var['seeds']} seeds, {var['wall_s']:.0f} s wall): after-spike current jumps of "
         "-0.02 and threshold jumps of +0.02 (model units), both decaying in 50 ms. Persistent chimeras per "

@@ -345,7 +345,7 @@ def analyse_two_populations(trains, n: int, t_start: float, t_stop: float, windo
     """Kuramoto R of each population against time and the state in each of ``windows`` parts; ``trains``
     holds population A's ``n`` cells, then population B's."""
     _check_windows(windows, sample_ms)
-    count = len(synchrony.as_trains(trains))
+    count = len(trains)
     if not (isinstance(n, (int, np.integer)) and n >= 1 and count == 2 * n):
         raise ValueError(f"give 2 n spike trains (population A's n, then B's): n = {n!r}, {count} trains")
     times, phases = phase_grid(trains, t_start, t_stop, sample_ms)
