@@ -55,17 +55,27 @@ def record_hh(mean_pA: float, std_pA: float, seed: int, duration: float) -> tupl
     if path.is_file():
         with np.load(path) as data:
             return data["current"], data["v"], data["spikes"]
-    from glif_pynn.fit.synthetic import ou_current
     n_warm, n = int(round(WARM_UP / DT)), int(round(duration / DT))
-    current = ou_current(WARM_UP + duration, DT, mean_pA, std_pA, TAU_OU, seed=seed)     # pA, value per step
+    current = ou_stimulus(mean_pA, std_pA, seed, duration)
     v, spikes = simulate_hh(current)
-    v, spikes = v[n_warm:n_warm + n], spikes - WARM_UP
-    current, spikes = current[n_warm:n_warm + n] * 1e-3, spikes[(spikes > 0) & (spikes < duration)]
+    current, v, spikes = current[n_warm:n_warm + n] * 1e-3, v[n_warm:n_warm + n], in_sweep(spikes, duration)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.npz")
     np.savez(tmp, current=current, v=v, spikes=spikes)
     os.replace(tmp, path)
     return current, v, spikes
+
+
+def ou_stimulus(mean_pA: float, std_pA: float, seed, duration: float) -> np.ndarray:
+    """The OU current (pA, one value per step) of a sweep of ``duration`` ms, warm-up included."""
+    from glif_pynn.fit.synthetic import ou_current
+    return ou_current(WARM_UP + duration, DT, mean_pA, std_pA, TAU_OU, seed=seed)
+
+
+def in_sweep(spike_times: np.ndarray, duration: float) -> np.ndarray:
+    """Spike times of a whole run (ms) as times in the sweep after the warm-up, within ``(0, duration)``."""
+    times = spike_times - WARM_UP
+    return times[(times > 0) & (times < duration)]
 
 
 def simulate_hh(current_pA: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,19 +105,18 @@ def self_agreement(stimuli, seed: int, duration: float, noise_pA=SELF_NOISE_PA, 
     ``noise`` pA is added to the input; mean over ``repeats`` draws (one without noise) and over the sweeps, with
     the standard error of that mean over the draws. A model whose errors act on the spike times like that much
     input noise would score about as much."""
-    from glif_pynn.fit.synthetic import ou_current
     from glif_pynn.metrics import coincidence_factor
     per_draw = np.zeros((len(noise_pA), repeats, len(stimuli)))
     for k, (mean, std) in enumerate(stimuli):
         _, _, recorded = record_hh(mean, std, seed + k, duration)
-        stimulus = ou_current(WARM_UP + duration, DT, mean, std, TAU_OU, seed=seed + k)
+        stimulus = ou_stimulus(mean, std, seed + k, duration)
         for i, noise in enumerate(noise_pA):
             for r in range(1 if noise == 0 else repeats):
-                extra = ou_current(WARM_UP + duration, DT, 0.0, noise, TAU_OU, seed=(seed + k, 1, r))
-                spikes = simulate_hh(stimulus + extra)[1] - WARM_UP
-                spikes = spikes[(spikes > 0) & (spikes < duration)]
+                extra = ou_stimulus(0.0, noise, (seed + k, 1, r), duration)
+                spikes = in_sweep(simulate_hh(stimulus + extra)[1], duration)
                 per_draw[i, r, k] = coincidence_factor(spikes, recorded, duration)
-    per_draw[np.asarray(noise_pA) == 0] = per_draw[np.asarray(noise_pA) == 0, :1]    # one draw stands for all
+    noiseless = np.asarray(noise_pA) == 0
+    per_draw[noiseless] = per_draw[noiseless, :1]         # its one draw stands for all
     draw_means = per_draw.mean(axis=2)
     sem = draw_means.std(axis=1, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.full(len(noise_pA), np.nan)
     return {"noise_pA": list(noise_pA), "gamma": draw_means.mean(axis=1).tolist(), "gamma_sem": sem.tolist(),
