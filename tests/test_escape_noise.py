@@ -56,6 +56,12 @@ def spike_trains(name, n, duration, seed=1, celltype="GLIF_curr_exp", **params):
     return trains
 
 
+def assert_binomial(count: int, trials: int, p: float, what: str) -> None:
+    """``count`` spikes in ``trials`` Bernoulli steps of probability ``p``: within 4 sd of the binomial mean."""
+    sd = math.sqrt(trials * p * (1 - p))
+    assert abs(count - trials * p) < 4 * sd, f"{what}: {count} spikes, expected {trials * p:.0f} +- {sd:.0f} (4 sd)"
+
+
 def step_probability(params) -> float:
     rate_hz = params["lambda0"] * math.exp((params["v_rest"] - params["v_thresh"]) / params["delta_u"])
     return -math.expm1(-rate_hz * DT * 1e-3)
@@ -105,9 +111,8 @@ def test_frozen_v_fires_at_the_bernoulli_rate_with_geometric_intervals(name, cas
     p = step_probability(params)
     trials = n * round(duration / DT)
     count = sum(len(st) for st in trains)
-    sd = math.sqrt(trials * p * (1 - p))
     assert count > 1000, "non-trivial: the cells fire"
-    assert abs(count - trials * p) < 4 * sd, f"{count} spikes, expected {trials * p:.0f} +- {sd:.0f} (4 sd)"
+    assert_binomial(count, trials, p, case)
     # intervals in whole steps (spikes are stamped at the end of a step): geometric from 1 step on; the
     # horizon, 20 mean intervals, is what a start needs for its interval to end within the run but with
     # chance exp(-20); a longer one still lands in the last bin of the test
@@ -133,8 +138,8 @@ def test_frozen_v_with_a_refractory_period(name):
     spike_steps = [np.rint(st / DT).astype(int) for st in trains]        # stamped at the end of their step
     count = sum(len(k) for k in spike_steps)
     tested = n * steps - sum(np.minimum(refractory, steps - k).sum() for k in spike_steps)
-    sd = math.sqrt(tested * p * (1 - p))
-    assert count > 1000 and abs(count - tested * p) < 4 * sd, f"{count} spikes in {tested} steps, p = {p:.4f}"
+    assert count > 1000, "non-trivial: the cells fire"
+    assert_binomial(count, tested, p, f"{tested} steps not refractory")
     horizon = (refractory + 20.0 / p) * DT          # as in isis_in_steps: intervals from spikes this far from the end
     intervals = np.concatenate([np.diff(np.append(k, steps + 1))[k <= steps - horizon / DT] for k in spike_steps])
     assert intervals.min() == refractory + 1, "the first step after the refractory period may fire, none before"
@@ -162,9 +167,7 @@ def test_lambda0_per_cell(name):
     for value in (100.0, 400.0):
         p = step_probability(dict(FROZEN, lambda0=value))
         trials = (lambda0 == value).sum() * round(duration / DT)
-        sd = math.sqrt(trials * p * (1 - p))
-        fired = counts[lambda0 == value].sum()
-        assert abs(fired - trials * p) < 4 * sd, f"lambda0 {value}: {fired} spikes, expected {trials * p:.0f}"
+        assert_binomial(counts[lambda0 == value].sum(), trials, p, f"lambda0 {value} Hz")
 
 
 @pytest.mark.parametrize("name", BACKENDS)
@@ -294,9 +297,7 @@ def test_hard_and_soft_cells_of_one_population_keep_their_own_rules(name, above_
     assert np.all(counts[~soft] == steps), "a hard cell above its threshold fires on every step"
     p = step_probability(params)
     trials = soft.sum() * steps
-    sd = math.sqrt(trials * p * (1 - p))
-    fired = counts[soft].sum()
-    assert abs(fired - trials * p) < 4 * sd, f"{fired} soft spikes, expected {trials * p:.0f} +- {sd:.0f} (4 sd)"
+    assert_binomial(counts[soft].sum(), trials, p, "soft cells")
 
 
 @pytest.mark.parametrize("bad, match", [({"lambda0": -1.0}, "lambda0"), ({"delta_u": -0.5}, "delta_u"),

@@ -33,18 +33,26 @@ def test_recordings_are_cached_and_spikes_are_found_where_nest_fires(tmp_path, m
     assert np.all((lead > 0) & (lead < 1.0)), f"threshold 0-1 ms before NEST's spike time (0.3-0.45 seen): {lead}"
 
 
+#: one fitted level, as fit_hodgkin_huxley.study reports it
+ROW = {"level": 5, "name": "GLIF5 (LIF-R-ASC-A)", "test_gamma": 0.77, "test_gamma_per_sweep": [0.7, 0.84],
+       "training_gamma": 0.78, "test_explained_variance": 0.87, "test_v_rmse_mV": 0.9, "test_spikes_model": 60,
+       "test_spikes_data": 64, "fit_seconds": 100.0}
+
+
+def study_result(**changes) -> dict:
+    """A made-up result of fit_hodgkin_huxley.study with ROW as its one level (median stimulus sd 150 pA)."""
+    return dict({"rows": [ROW], "best_level": 5, "best_test_gamma": 0.77, "goal": 0.8, "quick": False,
+                 "sweep_ms": 1e4, "stimuli_pA": [[0.0, 150.0], [40.0, 120.0], [0.0, 200.0]]}, **changes)
+
+
 def test_report_section_states_the_goal_and_the_published_figures():
     from comparisons.fitting import markdown
-    row = {"level": 5, "name": "GLIF5 (LIF-R-ASC-A)", "test_gamma": 0.77, "test_gamma_per_sweep": [0.7, 0.84],
-           "training_gamma": 0.78, "test_explained_variance": 0.87, "test_v_rmse_mV": 0.9, "test_spikes_model": 60,
-           "test_spikes_data": 64, "fit_seconds": 100.0}
-    result = {"rows": [row], "best_level": 5, "best_test_gamma": 0.77, "goal": 0.8, "quick": False, "sweep_ms": 1e4,
-              "stimuli_pA": [[0.0, 150.0], [40.0, 120.0]]}
+    result = study_result()
     text = markdown(result)
     assert "| GLIF5 (LIF-R-ASC-A) | 0.770 | 0.780 | 0.870 | 0.90 | 60 / 64 | 100 |" in text
     assert "not reached (GLIF5, 0.770; per held-out sweep, in the order of the stimuli: 0.70, 0.84)" in text
     assert "Jolivet" in text and "96 %" in text and "![fitting](fit_hodgkin_huxley.png)" in text
-    result.update(best_test_gamma=0.85, rows=[dict(row, test_gamma=0.85)])
+    result.update(best_test_gamma=0.85, rows=[dict(ROW, test_gamma=0.85)])
     assert "Goal Gamma >= 0.8 for the best level on held-out sweeps: reached" in markdown(result)
 
 
@@ -69,13 +77,8 @@ def test_equivalent_noise_interpolates_the_falling_curve():
 
 def test_report_section_places_the_best_level_and_the_goal_on_the_cells_own_curve():
     from comparisons.fitting import markdown
-    row = {"level": 5, "name": "GLIF5 (LIF-R-ASC-A)", "test_gamma": 0.77, "test_gamma_per_sweep": [0.7, 0.84],
-           "training_gamma": 0.78, "test_explained_variance": 0.87, "test_v_rmse_mV": 0.9, "test_spikes_model": 60,
-           "test_spikes_data": 64, "fit_seconds": 100.0}
-    result = {"rows": [row], "best_level": 5, "best_test_gamma": 0.77, "goal": 0.8, "quick": False, "sweep_ms": 1e4,
-              "stimuli_pA": [[0.0, 150.0], [40.0, 120.0], [0.0, 200.0]],
-              "self_agreement": {"noise_pA": [0.0, 10.0], "gamma": [1.0, 0.75], "gamma_sem": [0.0, 0.01], "repeats": 3,
-                                 "best_level_noise_pA": 9.2, "goal_noise_pA": 8.0}}
+    result = study_result(self_agreement={"noise_pA": [0.0, 10.0], "gamma": [1.0, 0.75], "gamma_sem": [0.0, 0.01],
+                                          "repeats": 3, "best_level_noise_pA": 9.2, "goal_noise_pA": 8.0})
     text = markdown(result)
     assert "| extra input sd (pA) | 0 | 10 |\n|---|---|---|\n| Gamma | 1.000 | 0.750 +- 0.010 |" in text
     assert ("GLIF5's 0.770 is what the cell scores against itself with 9.2 pA of extra input noise (6% of the "

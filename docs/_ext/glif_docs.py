@@ -74,9 +74,9 @@ def recordables_markdown() -> str:
 def cell_types_markdown() -> str:
     """The four PyNN cell types with their synapses and NEST models (imports pyNN.nest)."""
     from glif_pynn.nest import CELL_TYPES
-    peak = {"exp": "", "alpha": ", peak = weight"}
-    rows = [{"name": f"`{c.__name__}`", "synapses": f"{'exponential' if c.synapse_shape == 'exp' else 'alpha-shaped'} "
-             f"{'currents (nA)' if c.flavour == table.CURRENT else 'conductances (uS)'}{peak[c.synapse_shape]}",
+    shapes = {"exp": ("exponential", ""), "alpha": ("alpha-shaped", ", peak = weight")}
+    rows = [{"name": f"`{c.__name__}`", "synapses": f"{shapes[c.synapse_shape][0]} "
+             f"{'currents (nA)' if c.flavour == table.CURRENT else 'conductances (uS)'}{shapes[c.synapse_shape][1]}",
              "nest": f"`{c.nest_model}`"} for c in CELL_TYPES]
     return markdown_table(rows, [("name", "PyNN cell type", "s"), ("synapses", "synapses (weight unit)", "s"),
                                  ("nest", "NEST model", "s")])
