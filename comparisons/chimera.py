@@ -64,7 +64,10 @@ def _analyse(setup, trains, duration: float) -> dict:
         run = chimera.analyse_ring(trains, transient, duration, windows)
     else:
         run = chimera.analyse_two_populations(trains, setup.n, transient, duration, windows)
-    return {**run.summary, "final_state": run.states[-1], "persistent_chimera": run.persistent_chimera}
+    # the summary's "state" classifies the whole window at once, which for a run that changes state
+    # (fragmented, then synchronous) can read 'chimera'; the rows name it as such, next to the last window's
+    row = {("whole_window_state" if key == "state" else key): value for key, value in run.summary.items()}
+    return {**row, "final_state": run.states[-1], "persistent_chimera": run.persistent_chimera}
 
 
 def simulate(backend: str, runs: list, duration: float) -> tuple[list, list, float]:

@@ -225,3 +225,17 @@ def test_report_section_and_figures_render_from_results(tmp_path):
     variants_figure(result["variants"], tmp_path / "variants.png")
     for name in ("diagram.png", "variants.png"):
         assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_study_rows_name_the_whole_window_state_apart_from_the_last_window(monkeypatch):
+    """A run that is fragmented, then synchronous, can classify as 'chimera' over the whole window;
+    the study's rows must not present that as the run's state."""
+    from types import SimpleNamespace
+    from comparisons import chimera as study
+    run = SimpleNamespace(summary={"state": "chimera", "rate_hz": 40.0}, states=["fragmented", "synchronous"],
+                          persistent_chimera=False)
+    monkeypatch.setattr(chimera, "analyse_ring", lambda *args, **kwargs: run)
+    row = study._analyse(chimera.RING_CHIMERA, [], 8000.0)
+    assert "state" not in row, row
+    assert (row["whole_window_state"], row["final_state"], row["persistent_chimera"]) == \
+        ("chimera", "synchronous", False), row
