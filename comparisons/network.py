@@ -36,7 +36,10 @@ alpha PSC); and the numpy reference engine (:class:`glif_pynn.reference.engine.N
 against the reference backend's, with ``FixedNumberPreConnector``.
 
 Measures, per kind, each from a fresh process, every kind once per round, rounds
-interleaved, medians reported (as :mod:`comparisons.performance`): build time (creating
+interleaved, medians reported (as :mod:`comparisons.performance`); round ``k`` uses seed
+``seed + k`` for every kind, so that a round compares the kinds on one network and the
+rounds sample several (the models fire at rates that differ by a few per cent, differently
+for each network): build time (creating
 and connecting everything), simulation time of ``t_sim_ms`` after a ``warmup_ms`` run
 that is neither timed nor counted (NEST prepares its connection tables there), and from it
 ns per neuron-update (simulation time / (cells x steps)) and ns per synaptic event
@@ -249,32 +252,42 @@ def firing_statistics(ids: np.ndarray, times: np.ndarray, spec: NetworkSpec, sam
 
 
 def _median(rows: list[dict]) -> dict:
-    return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+    """The median of every figure over runs (the seed, an argument, is not a figure)."""
+    return {key: statistics.median(row[key] for row in rows) for key in rows[0] if key != "seed"}
 
 
-def _interleaved(calls: dict[str, tuple], repeats: int, say: Callable[[str], None]) -> dict[str, list[dict]]:
-    """As :func:`comparisons.performance._interleaved` (every kind once per round, each in a fresh process),
-    with a progress line per run."""
+def _interleaved(calls: dict[str, tuple], spec: NetworkSpec, repeats: int,
+                 say: Callable[[str], None]) -> dict[str, list[dict]]:
+    """Every kind once per round, each in a fresh process: ``function(*args, spec)`` for each ``(function, args)``
+    of ``calls``. Round ``k`` (from 0) builds its network with seed ``spec.seed + k``, the same for every kind, so
+    that the kinds of a round run the same network and drive, and the rounds sample several networks: the models
+    differ (see the model page), so one seed compares their times at rates that differ by chance (3-7 % here).
+    As in :func:`comparisons.performance._interleaved`, each round starts one kind later."""
     samples: dict[str, list[dict]] = {name: [] for name in calls}
-    for round_ in range(1, repeats + 1):
-        for name, (function, args) in calls.items():
-            samples[name].append(_in_subprocess(function, *args))
+    names = list(calls)
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        seeded = asdict(replace(spec, seed=spec.seed + round_))
+        for name in names[shift:] + names[:shift]:
+            function, args = calls[name]
+            samples[name].append(dict(_in_subprocess(function, *args, seeded), seed=seeded["seed"]))
             last = samples[name][-1]
-            say(f"round {round_}/{repeats}, {name}: build {last['build_s']:.1f} s, simulation {last['sim_s']:.2f} s, "
-                f"{last['rate_hz']:.1f} Hz")
+            say(f"round {round_ + 1}/{repeats} (seed {seeded['seed']}), {name}: build {last['build_s']:.1f} s, "
+                f"simulation {last['sim_s']:.2f} s, {last['rate_hz']:.1f} Hz")
     return samples
 
 
 def _rows(samples: dict[str, list[dict]], peer: str, api: str) -> list[dict]:
-    """One row per kind: medians, the samples of the simulation time and the ratios to ``peer``
-    (of the medians, and per round from back-to-back runs)."""
+    """One row per kind: medians, the samples of the simulation time, the rounds' seeds and the ratios to
+    ``peer`` (of the medians, and per round from runs of the same network). ``ns_per_event_ratio`` compares
+    the time per delivered recurrent spike, which does not depend on how many spikes each kind fired."""
     rows = []
     peer_runs = samples[peer]
     peer_median = _median(peer_runs)
     for kind, runs in samples.items():
         row = dict(api=api, kind=kind, **_median(runs), samples_sim_s=[r["sim_s"] for r in runs],
-                   samples_build_s=[r["build_s"] for r in runs])
-        for key in ("sim_s", "build_s", "bytes_per_neuron", "bytes_per_synapse"):
+                   samples_build_s=[r["build_s"] for r in runs], seeds=[r.get("seed") for r in runs])
+        for key in ("sim_s", "build_s", "ns_per_event", "bytes_per_neuron", "bytes_per_synapse"):
             row[f"{key}_ratio"] = row[key] / peer_median[key] if peer_median[key] else float("nan")
         row["paired_sim_ratios"] = per_round_ratios(row["samples_sim_s"], [r["sim_s"] for r in peer_runs])
         rows.append(row)
@@ -314,17 +327,16 @@ def run(repeats: int = 3, quick: bool = False, progress: Optional[Callable[[str]
     pynn_spec = None if pynn == "none" else spec if quick or pynn == "full" else \
         replace(QUICK, t_sim_ms=spec.t_sim_ms)      # the quick network, timed as long as the full one
     rows = []
-    parts = [("PyNEST", spec, PEER, {kind: ("comparisons.network.measure_pynest", (kind, asdict(spec))) if model else
-                                     ("comparisons.network.measure_engine", (asdict(spec),))
+    parts = [("PyNEST", spec, PEER, {kind: ("comparisons.network.measure_pynest", (kind,)) if model else
+                                     ("comparisons.network.measure_engine", ())
                                      for kind, model in PYNEST_KINDS.items()})]
     if pynn_spec is not None:
-        parts.append(("PyNN", pynn_spec, PYNN_PEER, {kind: ("comparisons.network_pynn.measure_pynn",
-                                                            (backend, asdict(pynn_spec)))
+        parts.append(("PyNN", pynn_spec, PYNN_PEER, {kind: ("comparisons.network_pynn.measure_pynn", (backend,))
                                                      for kind, backend in PYNN_KINDS.items()}))
     for api, part_spec, peer, calls in parts:
         say(f"{api}: {part_spec.n:,} cells x {part_spec.fan_in} inputs, {part_spec.t_sim_ms:g} ms timed after "
             f"{part_spec.warmup_ms:g} ms, {len(calls)} kinds x {repeats} round(s) of fresh processes")
-        part = _rows(_interleaved(calls, repeats, say), peer, api)
+        part = _rows(_interleaved(calls, part_spec, repeats, say), peer, api)
         for row in part:
             say(f"{api} {row['kind']}: build {row['build_s']:.1f} s, simulation {row['sim_s']:.2f} s "
                 f"(x{row['sim_s_ratio']:.2f}; runs {', '.join(f'{x:.2f}' for x in row['samples_sim_s'])}), "
@@ -347,9 +359,12 @@ def markdown(result: dict) -> str:
     """The report section ``## A recurrent network``."""
     lines = ["## A recurrent network (speed and memory)", "",
              "The same network built with each kind of cell (comparisons/network.py): medians of "
-             f"{result['repeats']} interleaved rounds of fresh processes, ratios to the peer from the same run "
-             "(of the medians, and per round from back-to-back runs, sorted). ns per update and per event are the "
-             "whole simulation time divided by cells x steps and by recurrent spikes x inputs. Memory is heap in "
+             f"{result['repeats']} interleaved rounds of fresh processes, each round with its own seed (network "
+             "and drive) for every kind, ratios to the peer from the same run (of the medians, and per round, "
+             "sorted). ns per update and per event are the "
+             "whole simulation time divided by cells x steps and by recurrent spikes x inputs; the kinds do not "
+             "fire at quite the same rate, so the ratio of ns / event compares them per delivered spike. "
+             "Memory is heap in "
              "use: per neuron from creating the cells, per synapse from connecting them and NEST's preparation "
              "at the first run. NESTML GLIF (`glif_psc_alpha_neuron`) and `glif_psc` (two receptor ports, "
              "alpha PSCs) are both GLIF4; `iaf_psc_exp` is not the same model (no adaptation, exponential PSCs "
@@ -374,7 +389,7 @@ def tables(result: dict, heading: str = "###") -> str:
                       ("kind", "kind", "s"), ("build_s", "build (s)", ".1f"), ("build_s_ratio", "ratio", ".2f"),
                       ("sim_s", "simulation (s)", ".2f"), ("sim_s_ratio", "ratio", ".2f"),
                       ("paired", "per-round ratios", "s"), ("ns_per_update", "ns / update", ".1f"),
-                      ("ns_per_event", "ns / event", ".1f"), ("bytes_per_neuron", "B / neuron", ".0f"),
+                      ("ns_per_event", "ns / event", ".1f"), ("ns_per_event_ratio", "ratio", ".2f"), ("bytes_per_neuron", "B / neuron", ".0f"),
                       ("bytes_per_synapse", "B / synapse", ".1f"), ("rate_hz", "rate (Hz)", ".1f"),
                       ("cv_isi", "ISI CV", ".2f"), ("correlation", "corr.", ".3f")]), ""]
     return "\n".join(lines)

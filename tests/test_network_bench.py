@@ -66,6 +66,31 @@ def test_every_pynest_kind_runs_with_every_figure(pynest):
     assert peer["sim_s_ratio"] == peer["build_s_ratio"] == peer["paired_sim_ratios"][0] == 1.0
     nestml = rows["NESTML GLIF"]
     assert nestml["sim_s_ratio"] == pytest.approx(nestml["sim_s"] / peer["sim_s"], rel=1e-12)
+    assert nestml["ns_per_event_ratio"] == pytest.approx(nestml["ns_per_event"] / peer["ns_per_event"], rel=1e-12)
+    assert all(row["seeds"] == [network.QUICK.seed] for row in rows.values())
+
+
+def test_rounds_run_one_network_per_round_and_rotate_the_kinds(monkeypatch):
+    """Every kind of a round gets the round's seed (the same network and drive), each round a new one, and
+    each round starts one kind later, as comparisons.performance._interleaved does."""
+    calls = []
+
+    def fake_run(function, *args):
+        *leading, spec = args
+        calls.append((function, tuple(leading), spec["seed"]))
+        assert {k: v for k, v in spec.items() if k != "seed"} == \
+            {k: v for k, v in asdict(network.QUICK).items() if k != "seed"}
+        return {"build_s": 1.0, "sim_s": 2.0, "rate_hz": 8.0, "ns_per_event": 3.0, "bytes_per_neuron": 1.0,
+                "bytes_per_synapse": 1.0}
+
+    monkeypatch.setattr(network, "_in_subprocess", fake_run)
+    samples = network._interleaved({"a": ("f", ("x",)), "b": ("g", ())}, network.QUICK, 3, lambda line: None)
+    seed = network.QUICK.seed
+    assert calls == [("f", ("x",), seed), ("g", (), seed), ("g", (), seed + 1), ("f", ("x",), seed + 1),
+                     ("f", ("x",), seed + 2), ("g", (), seed + 2)]
+    assert [run["seed"] for run in samples["a"]] == [seed, seed + 1, seed + 2]
+    rows = {row["kind"]: row for row in network._rows(samples, "b", "PyNEST")}
+    assert rows["a"]["seeds"] == [seed, seed + 1, seed + 2] and "seed" not in rows["a"]
 
 
 def test_same_model_fires_at_the_same_rate_in_pynest(pynest):
