@@ -4,12 +4,15 @@ Each measurement runs in a fresh Python process (clean kernel, clean memory
 accounting) and is repeated; medians are reported. The repeats are interleaved (kind A,
 B, C, D, then A, B, C, D again), so that a slow drift of the machine's speed affects
 every kind alike, and the ratio NESTML / glif_psc is also reported per repeat, from the
-two runs made back to back (``paired_ratios``). Isolated neurons are all driven
+two runs of the same round (``paired_ratios``). Isolated neurons are all driven
 the same way, either by one dc_generator connected to every neuron (the NESTML
 model and glif_psc) or by their own constant current parameter (NESTML I_e,
-iaf_psc_exp I_e), in a GLIF4 configuration that fires at ~20 Hz. Synaptic events:
-10k GLIF neurons, each with 1000 inputs from 10k parrot neurons firing at ~10 Hz;
-the cost of the same network without synapses is subtracted.
+iaf_psc_exp I_e), in a GLIF4 configuration that fires regularly, every cell in the
+same steps (about 19 Hz at steady state, so that a short timed run holds only a few
+volleys; spiking costs little here). Synaptic events (:data:`SYNAPTIC_KINDS`, like with
+like): 10k silent GLIF4 neurons, each with 1000 inputs from 10k parrot neurons firing at
+~10 Hz; the cost of the same network without the connections is subtracted, and bytes
+per synapse are the heap that connecting and NEST's preparation at the first run add.
 
 Run ``python -m comparisons.performance`` (or ``glif-pynn compare``) on an otherwise
 idle machine.
@@ -41,6 +44,8 @@ KINDS = {
 }
 #: The like-with-like pair: the same PSC shape (alpha), number of receptor ports (2) and GLIF level (4).
 LIKE_WITH_LIKE = ("NESTML GLIF alpha, 2 ports, dc_generator", "NEST glif_psc, 2 ports, dc_generator")
+#: The synaptic-event study's kinds (silent cells, no drive) -> their entry in KINDS: the like-with-like pair.
+SYNAPTIC_KINDS = {"NESTML GLIF alpha, 2 ports": LIKE_WITH_LIKE[0], "NEST glif_psc, 2 ports": LIKE_WITH_LIKE[1]}
 #: NESTML kind -> (glif_psc kind it is compared with, what the pair compares).
 PAIRS = {
     "NESTML GLIF, dc_generator": ("NEST glif_psc, dc_generator",
@@ -77,13 +82,13 @@ def measure_isolated(kind: str, n: int, threads: int) -> dict:
 
 def measure_synaptic(kind: str, threads: int, n: int = 10_000, fan_in: int = 1000, rate: float = 10.0,
                      t_sim: float = 1000.0) -> dict:
-    """One process: ns per synaptic event and bytes per synapse for the NEST kinds."""
+    """One process: ns per synaptic event and bytes per synapse for a kind of :data:`SYNAPTIC_KINDS`."""
     import time
 
     import nest
 
     import glif_pynn.nest as glif_nest
-    model, params, dc = KINDS[kind]
+    model, params, _ = KINDS[SYNAPTIC_KINDS[kind]]
     results = {}
     for with_synapses in (False, True):
         nest.ResetKernel()
@@ -97,14 +102,14 @@ def measure_synaptic(kind: str, threads: int, n: int = 10_000, fan_in: int = 100
         if with_synapses:
             nest.Connect(parrots, pop, {"rule": "fixed_indegree", "indegree": fan_in},
                          {"weight": 1.0, "delay": 1.0, "receptor_type": 1 if model == "glif_psc" else 0})
+        nest.Simulate(5.0)                  # prepares the connection tables
         memory = heap_in_use() - before
-        nest.Simulate(5.0)
         start = time.perf_counter()
         nest.Simulate(t_sim)
         results[with_synapses] = (time.perf_counter() - start, memory)
     events = n * fan_in * rate * t_sim / 1000.0
     return {"ns_per_event": (results[True][0] - results[False][0]) / events * 1e9,
-            "bytes_per_synapse": results[True][1] / (n * fan_in)}
+            "bytes_per_synapse": (results[True][1] - results[False][1]) / (n * fan_in)}
 
 
 def measure_reference(n: int) -> dict:
@@ -163,6 +168,7 @@ def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
     isolated = []
     for n in (int(s) for s in sizes):
         for t in threads:
+            say(f"isolated, N={n}, {t} thread(s): {len(KINDS)} kinds x {repeats} round(s)")
             samples = _interleaved({kind: ("measure_isolated", (kind, n, t)) for kind in KINDS}, repeats)
             for kind, rows in samples.items():
                 row = dict(kind=kind, neurons=n, threads=t, **_median(rows),
@@ -178,8 +184,8 @@ def run(sizes=(1e3, 1e4, 1e5, 1e6), threads=(1, 2), repeats: int = 3,
                              samples_ns=[r["ns_per_update"] for r in rows]))
         say(f"isolated numpy reference, N={n}: {isolated[-1]['ns_per_update']:.1f} ns/update")
     synaptic = []
-    kinds = ("NESTML GLIF, I_e", "NEST glif_psc, dc_generator")
-    samples = _interleaved({kind: ("measure_synaptic", (kind, 1)) for kind in kinds}, repeats)
+    say(f"synaptic events: {len(SYNAPTIC_KINDS)} kinds x {repeats} round(s), then the numpy reference")
+    samples = _interleaved({kind: ("measure_synaptic", (kind, 1)) for kind in SYNAPTIC_KINDS}, repeats)
     for kind, rows in samples.items():
         synaptic.append(dict(kind=kind, threads=1, **_median(rows)))
         say(f"synaptic {kind}: {synaptic[-1]['ns_per_event']:.1f} ns/event")

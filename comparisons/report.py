@@ -100,10 +100,14 @@ def write_report(results: dict, out: Path) -> Path:
                                "ratio": row["ns_per_update"] / peer["ns_per_update"],
                                "paired": ", ".join(f"{x:.2f}" for x in paired)})
         lines += ["Ratio NESTML GLIF / glif_psc, both driven by one dc_generator (the goal: <= 0.8 like with "
-                  "like): the ratio of the medians, and the ratio within each round of back-to-back runs (sorted):", "",
+                  "like): the ratio of the medians, and the ratio within each round (sorted):", "",
                   markdown_table(ratios, [("pair", "compared", "s"), ("neurons", "N", "d"), ("threads", "threads", "d"),
                                           ("ratio", "ratio of medians", ".2f"), ("paired", "per-round ratios", "s")]),
                   "", "## Synaptic events (10k neurons x 1000 inputs at 10 Hz, 1 thread)", "",
+                  "Silent GLIF4 cells (no drive) fed by parrot neurons; like with like (alpha PSCs, 2 ports). "
+                  "ns / event: the time of the network minus that of the same network without its connections, "
+                  "over the delivered events; bytes / synapse: the heap that connecting and NEST's preparation "
+                  "at the first run add (the reference: its connection table).", "",
                   markdown_table(perf["synaptic"], [("kind", "model", "s"), ("ns_per_event", "ns / event", ".1f"),
                                             ("bytes_per_synapse", "bytes / synapse", ".1f")]), ""]
     if "fitting" in results:

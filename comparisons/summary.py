@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from comparisons.performance import LIKE_WITH_LIKE
+from comparisons.performance import LIKE_WITH_LIKE, SYNAPTIC_KINDS
 from comparisons.tables import markdown_table
 
 REPORT_DIR = Path(__file__).resolve().parent / "report"
@@ -27,7 +27,11 @@ END = "<!-- end of headline -->"
 NESTML_DC, GLIF_PSC_DC = "NESTML GLIF, dc_generator", "NEST glif_psc, dc_generator"
 #: the machine entry of a resumed report (comparisons.report.run_all)
 READ_BACK = "studies read back from an earlier run (file written)"
+#: the machine entry naming the studies measured again alone after the run, each with its date and load
+RUN_AGAIN = "studies run again alone, later"
 NESTML_IE, IAF_IE, REFERENCE = "NESTML GLIF, I_e", "NEST iaf_psc_exp, I_e", "numpy reference"
+#: the synaptic-event study's NESTML and glif_psc kinds (like with like)
+NESTML_SYNAPTIC, GLIF_PSC_SYNAPTIC = SYNAPTIC_KINDS
 
 
 def load_report(report_dir: Path = REPORT_DIR) -> dict:
@@ -126,7 +130,7 @@ def _fitting(result: dict) -> str:
     itself = "" if agreement is None else (
         f"; the cell scores as much against itself with {agreement['best_level_noise_pA']:.0f} pA of extra input "
         f"noise (the goal: {agreement['goal_noise_pA']:.0f} pA)")
-    return (f"held-out Gamma (+-2 ms) GLIF1-5 " + ", ".join(f"{r['test_gamma']:.2f}" for r in result["rows"])
+    return ("held-out Gamma (+-2 ms) GLIF1-5 " + ", ".join(f"{r['test_gamma']:.2f}" for r in result["rows"])
             + f"; best GLIF{best['level']} (goal {result['goal']:.1f}; published threshold models 0.7-0.8){itself}; "
             f"GLIF5 fit {best['fit_seconds']:.0f} s")
 
@@ -136,14 +140,15 @@ def _memory(perf: dict) -> str:
     per_neuron = {kind: _isolated(perf, kind, n, 1)["bytes_per_neuron"] / 1e3 for kind in (NESTML_DC, GLIF_PSC_DC)}
     events = {r["kind"]: r for r in perf["synaptic"]}
     return (f"{per_neuron[NESTML_DC]:.2f} kB per NESTML neuron, {per_neuron[GLIF_PSC_DC]:.2f} per glif_psc; "
-            f"{events[NESTML_IE]['bytes_per_synapse']:.0f} B per synapse (numpy reference "
+            f"{events[NESTML_SYNAPTIC]['bytes_per_synapse']:.0f} B per synapse (numpy reference "
             f"{events[REFERENCE]['bytes_per_synapse']:.0f})")
 
 
 def _events(perf: dict) -> str:
     events = {r["kind"]: r["ns_per_event"] for r in perf["synaptic"]}
-    return (f"NESTML {events[NESTML_IE]:.0f}, glif_psc {events[GLIF_PSC_DC]:.0f}, numpy reference "
-            f"{events[REFERENCE]:.0f} ns per event (10k neurons x 1000 inputs at 10 Hz)")
+    return (f"NESTML {events[NESTML_SYNAPTIC]:.0f}, glif_psc {events[GLIF_PSC_SYNAPTIC]:.0f}, numpy reference "
+            f"{events[REFERENCE]:.0f} ns per event (10k silent neurons x 1000 inputs at 10 Hz; alpha PSCs, "
+            f"2 ports on both)")
 
 
 def headline_markdown(report_dir: Path = REPORT_DIR) -> str:
@@ -165,7 +170,9 @@ def headline_markdown(report_dir: Path = REPORT_DIR) -> str:
                        [("what", "study", "s"), ("result", "result", "s")]), "",
         f"Measured on {machine['cores']} cores ({machine['cpu']}), NEST {machine['nest-simulator']}, "
         f"NESTML {machine['nestml']}, PyNN {machine['PyNN']}, {_dates(machine)}, load average "
-        f"{machine['load average at start'].split()[0]} at the start."])
+        f"{machine['load average at start'].split()[0]} at the start" +
+        ("; studies run again alone later, each with its own date and load: the report's header." if
+         machine.get(RUN_AGAIN) else ".")])
 
 
 def _dates(machine: dict) -> str:
