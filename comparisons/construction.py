@@ -110,15 +110,17 @@ def _configurations(mpi: bool, local: bool = True) -> list[tuple[list[str], int]
 
 
 def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi: bool = True, example: bool = True,
-        local: bool = True, progress: Callable[[str], None] = print) -> list[dict]:
-    """Every size (and the guide's example) x way x configuration, each in a fresh process.
+        local: bool = True, progress: Callable[[str], None] = print) -> tuple[list[dict], list[str]]:
+    """Every size (and the guide's example) x way x configuration, each in a fresh process: (the rows, a line
+    for each run that failed).
 
     ``local=False`` runs only the MPI configuration, ``mpi=False`` only the single-process ones.
     """
+    from comparisons.scale import _last_lines
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     sizes = sorted({cells_for(s) for s in synapses} | ({EXAMPLE_CELLS} if example else set()))
-    rows = []
+    rows, failed = [], []
     for cells in sizes:
         expected = P_CONNECT * cells ** 2 + N_PRE * cells
         for launcher, threads in _configurations(mpi, local):
@@ -131,14 +133,16 @@ def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi:
                                      env=env, cwd=ROOT)
                 line = next((li for li in out.stdout.splitlines() if li.startswith("CONNECT ")), None)
                 if line is None:
-                    progress(f"{way}, N={cells}, {ranks} x {threads}: failed: {out.stderr[-800:]}")
+                    failed.append(f"{way}, N={cells}, {ranks} process(es) x {threads} thread(s): "
+                                  f"{_last_lines(out.stderr)}")
+                    progress(f"failed: {failed[-1]}")
                     continue
                 row = json.loads(line[len("CONNECT "):])
                 rows.append(row)
                 progress(f"{way:4s} N={cells:>6} ({row['synapses']:>10,} synapses), {ranks} process(es) x "
                          f"{threads} thread(s): {row['wall_s']:7.2f} s, {row['us_per_synapse']:6.2f} us per "
                          f"synapse (CPU {row['cpu_us_per_synapse']:.2f})")
-    return rows
+    return rows, failed
 
 
 def format_table(rows: list[dict], load: Optional[str] = None) -> str:

@@ -4,7 +4,8 @@
 ``mpirun -np 2`` with the MPI NEST of ``.venv-mpi``) that builds a network of the NESTML
 glif_psc_exp_neuron in PyNEST (N neurons with random I_e, K random inputs each from the
 network itself with NEST's fixed_indegree rule, 0.1 ms resolution), simulates it and reports
-build time, simulation time per biological second, the heap memory in use added by
+build time, the time of NEST's preparation at the first ``Simulate`` (a 1 ms run, timed apart),
+simulation time per biological second after it, the heap memory in use added by
 creating the neurons (per neuron), by connecting them and by NEST's preparation of its
 connection tables at the first Simulate (per synapse), summed over ranks, and the peak
 resident set (largest of each process, summed over ranks). Heap in use is glibc's
@@ -30,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MPI_PYTHON = ROOT / ".venv-mpi" / "bin" / "python"
 SIZES = ((1_000_000, 100), (100_000, 1000))
+#: the untimed first run, in which NEST prepares its connection tables (ms)
+PREPARE_MS = 1.0
 
 
 class _MallInfo2(ctypes.Structure):
@@ -68,9 +71,13 @@ def one_run(n: int, k: int, threads: int, t_sim: float, compressed: bool = True)
     cells.I_e = nest.random.uniform(100.0, 300.0)
     built = time.perf_counter() - start
     start = time.perf_counter()
+    nest.Simulate(PREPARE_MS)           # NEST builds its connection tables here: timed apart
+    prepared = time.perf_counter() - start
+    heap_prepared = heap_in_use()
+    spikes_before = nest.GetKernelStatus("local_spike_counter")
+    start = time.perf_counter()
     nest.Simulate(t_sim)
     simulated = time.perf_counter() - start
-    heap_prepared = heap_in_use()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     processes = nest.NumProcesses()
     memory = [(peak, heap_neurons - heap_empty, heap_synapses - heap_neurons, heap_prepared - heap_neurons)]
@@ -78,13 +85,13 @@ def one_run(n: int, k: int, threads: int, t_sim: float, compressed: bool = True)
         from mpi4py import MPI
         memory = MPI.COMM_WORLD.allgather(memory[0])
     peak_total, neurons_total, connected_total, prepared_total = (sum(column) for column in zip(*memory))
-    spikes = nest.GetKernelStatus("local_spike_counter")
+    spikes = nest.GetKernelStatus("local_spike_counter") - spikes_before
     if processes > 1:
         from mpi4py import MPI
         spikes = MPI.COMM_WORLD.allreduce(spikes)
     result = {"neurons": n, "inputs": k, "threads": threads, "processes": processes, "compressed": compressed,
               "rate_hz": spikes / n / (t_sim / 1000.0),
-              "build_s": built, "sim_s_per_bio_s": simulated / (t_sim / 1000.0),
+              "build_s": built, "prepare_s": prepared, "sim_s_per_bio_s": simulated / (t_sim / 1000.0),
               "peak_bytes": peak_total, "bytes_per_neuron": neurons_total / n,
               "bytes_per_synapse_connected": connected_total / (n * k),
               "bytes_per_synapse": prepared_total / (n * k)}
@@ -93,29 +100,41 @@ def one_run(n: int, k: int, threads: int, t_sim: float, compressed: bool = True)
     return result
 
 
-def run(t_sim: float = 100.0, progress=print) -> list[dict]:
-    rows = []
+def run(t_sim: float = 100.0, progress=print) -> tuple[list[dict], list[str]]:
+    """Every size x configuration in a fresh process: (the rows, a line for each configuration that failed)."""
+    rows, failed = [], []
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    configs = [([sys.executable], 1), ([sys.executable], 2)]
+    if MPI_PYTHON.exists() and shutil.which("mpirun"):
+        configs.append((["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON)], 1))
+    progress(f"{len(SIZES)} networks x {len(configs)} configurations, each in a fresh process (minutes each at "
+             f"these sizes): build, {PREPARE_MS:g} ms of preparation, then {t_sim:g} ms timed")
     for n, k in SIZES:
-        configs = [([sys.executable], 1), ([sys.executable], 2)]
-        if MPI_PYTHON.exists() and shutil.which("mpirun"):
-            configs.append((["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON)], 1))
         for launcher, threads in configs:
+            where = f"N={n:,} x {k} inputs, {2 if launcher[0] == 'mpirun' else 1} process(es) x {threads} thread(s)"
+            progress(f"{where}: running")
             code = f"from comparisons.scale import one_run; one_run({n}, {k}, {threads}, {t_sim})"
             out = subprocess.run([*launcher, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
             line = next((l for l in out.stdout.splitlines() if l.startswith("SCALE ")), None)
             if line is None:
-                progress(f"scale N={n} K={k} failed: {out.stderr[-500:]}")
+                failed.append(f"{where}: {_last_lines(out.stderr)}")
+                progress(f"failed: {failed[-1]}")
                 continue
             row = json.loads(line[6:])
             rows.append(row)
-            progress(f"N={n:,} x {k} inputs, {row['processes']} process(es) x {threads} thread(s): "
-                     f"build {row['build_s']:.1f} s, {row['sim_s_per_bio_s']:.1f} s per biological second, "
+            progress(f"{where}: build {row['build_s']:.1f} s, preparation {row['prepare_s']:.1f} s, "
+                     f"{row['sim_s_per_bio_s']:.1f} s per biological second, "
                      f"peak {row['peak_bytes'] / 2**30:.2f} GiB, "
                      f"{row.get('bytes_per_neuron', float('nan')):.0f} B per neuron, "
                      f"{row['bytes_per_synapse']:.1f} B per synapse (after NEST's preparation)")
-    return rows
+    return rows, failed
+
+
+def _last_lines(text: str, lines: int = 5) -> str:
+    """The last ``lines`` lines of a failed run's stderr (whole lines), or a note that it wrote none."""
+    tail = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(tail) if tail else "no error output"
 
 
 def workaround_cost(n: int = 100_000, k: int = 100, t_sim: float = 1000.0, repeats: int = 3,

@@ -172,21 +172,30 @@ def _bench(args: argparse.Namespace) -> int:
         from glif_pynn.fit.bench import format_report, run as run_fit_bench
         print(format_report(run_fit_bench(progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))))
         return 0
+    if args.target in ("scale", "mpi") and not _whole_steps(args.duration):
+        print(f"glif-pynn bench: --duration {args.duration:g} ms is not a whole number of NEST's 0.1 ms steps",
+              file=sys.stderr)
+        return 2
     if args.target == "scale":
         import json
         from comparisons.scale import run as run_scale
-        rows = run_scale(t_sim=args.duration, progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
+        rows, failed = run_scale(t_sim=args.duration,
+                                 progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         print(json.dumps(rows, indent=1))
-        return 0
+        return _failures(failed)
     if args.target == "connect":
         return _bench_connect(args)
     if args.target == "mpi":
         import json
         from comparisons.scale import workaround_cost
         print("glif-pynn bench: what compressed spikes off (the MPI workaround) costs on 2 ranks", flush=True)
-        print(json.dumps(workaround_cost(t_sim=args.duration, repeats=args.repeats,
-                                         progress=lambda line: print(f"glif-pynn bench: {line}", flush=True)),
-                         indent=1))
+        try:
+            cost = workaround_cost(t_sim=args.duration, repeats=args.repeats,
+                                   progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
+        except RuntimeError as error:
+            print(f"glif-pynn bench: {error}", file=sys.stderr)
+            return 1
+        print(json.dumps(cost, indent=1))
         return 0
     if args.target == "network":
         from comparisons.network import markdown, run as run_network
@@ -207,6 +216,8 @@ def _bench(args: argparse.Namespace) -> int:
         print(format_report(bench_reference(sizes=sizes)))
     else:
         from comparisons.performance import run
+        print(f"glif-pynn bench: NEST kinds and the numpy reference, isolated neurons (sizes {args.sizes}, 1 thread), "
+              f"then synaptic events; {args.repeats} interleaved rounds of fresh processes each", flush=True)
         result = run(sizes=sizes, threads=(1,), repeats=args.repeats,
                      progress=lambda line: print(f"glif-pynn bench: {line}", flush=True))
         for row in result["synaptic"]:
@@ -229,11 +240,27 @@ def _bench_connect(args: argparse.Namespace) -> int:
     say(f"building projections for about {args.synapses} synapses and the building-networks guide's example (4000 cells), each in a "
         f"fresh process; PyNN's own path up to {args.pynn_max:g} synapses (it takes minutes beyond)")
     load = f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-    rows = run(synapses=synapses, pynn_max=args.pynn_max, progress=say)
+    rows, failed = run(synapses=synapses, pynn_max=args.pynn_max, progress=say)
     print(format_table(rows, load))
-    path = write_text(args.output, json.dumps({"rows": rows, "load": load}, indent=1))
+    path = write_text(args.output, json.dumps({"rows": rows, "load": load, "failed": failed}, indent=1))
     say(f"written to {path}")
-    return 0
+    return _failures(failed)
+
+
+def _whole_steps(duration_ms: float, resolution_ms: float = 0.1) -> bool:
+    """Whether ``duration_ms`` is a whole number of steps, up to rounding error."""
+    steps = duration_ms / resolution_ms
+    return abs(steps - round(steps)) < 1e-9 * max(1.0, steps)
+
+
+def _failures(failed: list[str]) -> int:
+    """0 when every run of a bench succeeded; else each failure on stderr and 1."""
+    for line in failed:
+        print(f"glif-pynn bench: failed: {line}", file=sys.stderr)
+    if failed:
+        print(f"glif-pynn bench: {len(failed)} run(s) failed (above); the figures printed are from the others",
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _compare(args: argparse.Namespace) -> int:
