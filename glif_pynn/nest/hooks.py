@@ -11,7 +11,8 @@ Two wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent)
    ``setup()``, whatever its ``threads``; ``pyNN.nest.reset()`` keeps the kernel, and so
    the module. Under MPI every rank loads the module; one builds it, the others wait on
    the build lock. On several MPI processes it also guards against NEST 3.10's
-   target-exchange bug (:mod:`glif_pynn.nest.mpi`). Should a PyNN version lack that step, the kernel reset inside
+   target-exchange bug (:mod:`glif_pynn.nest.mpi`), at import too, for a kernel that setup() prepared
+   before the import. Should a PyNN version lack that step, the kernel reset inside
    ``setup()`` (``simulator.state.clear``) is wrapped instead. For scripts that import
    this package only after ``setup()``, the module is also loaded at import (if built)
    or when the first GLIF cell type is made, as long as the kernel is still empty.
@@ -115,6 +116,7 @@ def install_hooks() -> None:
             populations.Population._set_initial_value_array)
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
+    mpi.protect_late(nest)    # imported after setup(): the wrapped post-reset step did not run for this kernel
 
 
 def _load_now_if_built(nest) -> None:

@@ -63,7 +63,7 @@ def loaded_kernel_libraries() -> list[Path]:
 
 def kernel_has_fix(libraries: Optional[list[Path]] = None) -> bool:
     """True when the running NEST kernel carries the target-exchange fix (and its test switch is not set)."""
-    if os.environ.get(UNFIX_VARIABLE):
+    if os.environ.get(UNFIX_VARIABLE) is not None:     # the kernel's switch: set at all, even empty
         return False
     handles = []
     for library in libraries if libraries is not None else loaded_kernel_libraries():
@@ -107,3 +107,21 @@ def protect(nest) -> bool:
         logger.warning(message)
         warnings.warn(message, NestMPIBugWarning, stacklevel=2)
     return True
+
+
+def protect_late(nest) -> bool:
+    """:func:`protect` for a kernel that ``pyNN.nest.setup()`` prepared before :mod:`glif_pynn.nest` was
+    imported: protects it if no connection exists yet; otherwise warns that this run is exposed to the bug
+    (NEST no longer accepts the change). Return True when it protected the kernel."""
+    if not workaround_needed(nest.NumProcesses()):
+        return False
+    if nest.GetKernelStatus("num_connections") == 0:
+        return protect(nest)
+    message = ("glif-pynn: glif_pynn.nest was imported after connections were made, on several MPI processes "
+               "with a NEST kernel that lacks the fix for NEST 3.10's MPI target-exchange bug: compressed spikes "
+               "can no longer be turned off, and spikes may be delivered through wrong synapses. Import "
+               "glif_pynn.nest before pyNN.nest.setup() (or before any connection), or use the NEST that "
+               "`make mpi` builds.")
+    logger.warning(message)
+    warnings.warn(message, NestMPIBugWarning, stacklevel=2)
+    return False

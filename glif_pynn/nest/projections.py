@@ -131,6 +131,8 @@ class _Columns:
         from pyNN import errors
         prj = self.projection
         if not self.sources:
+            if nest.NumProcesses() > 1:
+                _connect_nothing(prj)
             return 0
         pre_index = np.concatenate(self.sources)
         pre_all = np.asarray(prj.pre.all_cells, dtype=np.int64)
@@ -154,6 +156,37 @@ class _Columns:
         prj._connections = None
         prj._simulator.state.stale_connection_cache = True
         return int(pre_index.size)
+
+
+def _connect_nothing(prj) -> None:
+    """One ``nest.Connect`` that makes no connection on this rank, for a rank that holds no target of ``prj``.
+
+    NEST marks its connection tables as changed on each rank that calls ``nest.Connect``, and at the
+    next ``Simulate`` or connection query only the ranks so marked enter the exchange of targets,
+    a collective MPI call: a projection whose targets all live on other ranks would leave this rank
+    out and hang the others. A pair whose target lives elsewhere marks the tables and is skipped
+    here (NEST makes a connection only on the target's rank; the target's rank makes it from its
+    own columns, not from this call). NEST refuses empty arrays, hence one pair. When every cell
+    of both populations lives on this rank (one cell, and no connection drawn), the target is any
+    node of the network that lives elsewhere; a network without one is refused with an error
+    instead of hanging.
+    """
+    from pyNN import errors
+    elsewhere = [np.asarray(p.all_cells, dtype=np.int64)[~np.asarray(p._mask_local, bool)] for p in (prj.post, prj.pre)]
+    elsewhere = np.concatenate(elsewhere)
+    if elsewhere.size == 0:
+        every_node = nest.NodeCollection(list(range(1, nest.GetKernelStatus("network_size") + 1)))
+        local = set(nest.GetLocalNodeCollection(every_node).tolist())
+        elsewhere = np.array([node for node in every_node.tolist() if node not in local][:1], dtype=np.int64)
+    if elsewhere.size == 0:
+        raise errors.ConnectionError(
+            f"projection {prj.label!r} drew no connection on MPI rank {nest.Rank()}, which holds every node of the "
+            "network: NEST's exchange of targets would hang the other ranks, which called nest.Connect. Leave "
+            "this projection out")
+    source = int(np.asarray(prj.pre.all_cells, dtype=np.int64)[0])
+    nest.Connect([source], elsewhere[:1].tolist(), "one_to_one",
+                 {"synapse_model": prj.nest_synapse_model, "weight": np.zeros(1),
+                  "delay": np.full(1, nest.GetKernelStatus("min_delay"))})
 
 
 def _set_default_label(synapse_model: str, label: int) -> None:
