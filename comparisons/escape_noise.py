@@ -23,7 +23,6 @@ The irregular-firing study is ``examples/irregular_firing.py``, run on both back
 from __future__ import annotations
 
 import re
-import shutil
 import statistics
 import sys
 import tempfile
