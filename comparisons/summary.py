@@ -106,8 +106,11 @@ def _network(result: dict) -> str:
     ours = rows["NESTML GLIF"]
     others = ", ".join(f"{kind} {row['sim_s_ratio']:.2f}" for kind, row in rows.items()
                        if kind not in ("NESTML GLIF", PEER))
-    return (f"NESTML {ours['sim_s_ratio']:.2f}x {PEER}'s simulation time ({others}); {ours['rate_hz']:.1f} Hz, "
-            f"ISI CV {ours['cv_isi']:.2f}; 10k cells x 1000 inputs, PyNEST, medians of {result['repeats']} rounds")
+    per_event = "" if "ns_per_event_ratio" not in ours else f", {ours['ns_per_event_ratio']:.2f} per delivered spike"
+    return (f"NESTML {ours['sim_s_ratio']:.2f}x {PEER}'s simulation time{per_event} ({others}); "
+            f"{ours['rate_hz']:.1f} Hz ({PEER} {rows[PEER]['rate_hz']:.1f}), ISI CV {ours['cv_isi']:.2f}; 10k cells x "
+            f"1000 inputs, PyNEST, medians of {result['repeats']} rounds" +
+            (", a network per round" if len(set(ours.get("seeds") or [None])) > 1 else ""))
 
 
 def _escape_noise(result: dict) -> str:
