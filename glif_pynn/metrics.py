@@ -21,6 +21,12 @@ def coincidence_factor(model: np.ndarray, data: np.ndarray, duration: float, win
         Length of the recording (ms).
     window
         Coincidence half-window (ms). Default: 2 ms.
+
+    Returns
+    -------
+    float
+        Gamma; NaN when the model fires at ``1 / (2 window)`` or faster (250 Hz for 2 ms), where the
+        normaliser ``N`` is zero or negative and Gamma is undefined.
     """
     model, data = np.asarray(model, float), np.asarray(data, float)
     if len(model) == 0 and len(data) == 0:
@@ -28,14 +34,19 @@ def coincidence_factor(model: np.ndarray, data: np.ndarray, duration: float, win
     if len(model) == 0 or len(data) == 0:
         return 0.0
     rate = len(model) / duration
+    norm = 1 - 2 * rate * window
+    if norm <= 0:
+        return float("nan")
     coincidences = _count_coincidences(model, data, window)
     expected = 2 * rate * window * len(data)
-    norm = 1 - 2 * rate * window
     return float((coincidences - expected) / (0.5 * (len(data) + len(model)) * norm))
 
 
 def _count_coincidences(a: np.ndarray, b: np.ndarray, window: float) -> int:
-    """Spikes of `b` with at least one spike of `a` within +-window, each spike of `a` used once."""
+    """The most pairs (a spike of ``a``, a spike of ``b``) within +-window, each spike used once: the
+    spikes of ``b`` in time order, each taking the earliest free spike of ``a`` in its window (for
+    windows of equal width in time order this greedy choice gives a maximum matching; the nearest
+    free spike does not: it can take the spike the next spike of ``b`` needed)."""
     used = np.zeros(len(a), bool)
     count = 0
     for t in b:
@@ -43,7 +54,7 @@ def _count_coincidences(a: np.ndarray, b: np.ndarray, window: float) -> int:
         hi = np.searchsorted(a, t + window, side="right")
         free = np.nonzero(~used[lo:hi])[0]
         if len(free):
-            used[lo + free[np.argmin(np.abs(a[lo + free] - t))]] = True
+            used[lo + free[0]] = True
             count += 1
     return count
 

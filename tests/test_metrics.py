@@ -73,3 +73,27 @@ def test_explained_variance_extremes():
     assert ev["ratio"] == pytest.approx(ev["model"] / ev["data"])
     single = spike_train_explained_variance([t], [t], 1000.0)
     assert single == {"model": 1.0, "data": None, "ratio": None}, "no repeats: no data self-consistency"
+
+
+def test_coincidences_are_a_maximum_matching():
+    """Data 12 and 15 against model 10 and 13.5 (window 2 ms): both pair up (12-10, 15-13.5); taking the
+    nearest model spike for 12 (13.5) left 15 without one, and Gamma fell to about 0.5."""
+    from glif_pynn.metrics import _count_coincidences
+    assert _count_coincidences(np.array([10.0, 13.5]), np.array([12.0, 15.0]), 2.0) == 2
+    # against an exhaustive maximum matching (scipy) on dense random trains
+    from scipy.optimize import linear_sum_assignment
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        a, b = np.sort(rng.uniform(0, 40, rng.integers(1, 12))), np.sort(rng.uniform(0, 40, rng.integers(1, 12)))
+        within = np.abs(a[:, None] - b[None, :]) <= 2.0
+        rows, cols = linear_sum_assignment(-within.astype(float))
+        assert _count_coincidences(a, b, 2.0) == int(within[rows, cols].sum()), (a, b)
+
+
+@pytest.mark.parametrize("spikes", [250, 251, 400])
+def test_gamma_is_undefined_where_the_model_fires_at_or_beyond_one_per_double_window(spikes):
+    """At 1 / (2 window) = 250 Hz the normaliser 1 - 2 nu window is 0 (it used to divide by zero) and
+    beyond it negative (a model with no coincidence scored 37 at 251 Hz)."""
+    model = np.linspace(1.0, 499.0, spikes) if spikes > 250 else np.linspace(0.0, 996.0, spikes)
+    duration = 500.0 if spikes > 250 else 1000.0
+    assert np.isnan(coincidence_factor(model, np.linspace(520.0, 980.0, 20), duration))
