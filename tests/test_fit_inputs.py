@@ -158,6 +158,24 @@ def test_detect_spikes_marks_the_sample_after_the_5_percent_rise():
     np.testing.assert_array_equal(sweep.spikes, [500, 3000], err_msg="the segment's train wins")
 
 
+@pytest.mark.parametrize("gap_ms", [2.5, 3.0, 3.5])
+def test_detect_spikes_finds_each_spike_of_a_close_doublet_in_its_own_upstroke(gap_ms):
+    """A second, smaller spike 2.5-3.5 ms after a first (sampled at 0.05 ms): the 3 ms look-back reached
+    into the first spike, whose steeper upstroke then set the 5 % rule, so that the second spike was
+    dropped (2.5 ms) or placed inside the first (3.0 ms)."""
+    dt = 0.05
+    v = np.full(10000, -65.0)
+    firsts = []
+    for start, height in ((2000, 30.0), (2000 + int(round(gap_ms / dt)), 10.0)):
+        v[start - 10:start] = np.linspace(-60.0, -50.0, 10)        # 1 mV per sample
+        v[start:start + 6] = np.linspace(-50.0, height, 6)          # the upstroke: 16 or 12 mV per sample
+        v[start + 6:start + 26] = np.linspace(height, -60.0, 20)
+        firsts.append(start + 1)
+    # V holds -50 mV from sample start - 1 to start, then rises fast: start is the threshold sample (the
+    # last subthreshold one) and start + 1 the spike's first sample
+    np.testing.assert_array_equal(detect_spikes(v, dt), firsts)
+
+
 def test_units_are_converted():
     v_volts = np.linspace(-0.072, -0.068, 5000)
     seg = segment(current=np.full(5000, 150.0), current_units="pA", v=v_volts, v_units="V")

@@ -12,7 +12,8 @@ time is ``n_s dt`` (the end of the step in which V crossed threshold, as NEST st
 
 Spikes come from the segment's spike train when it has one (a train named ``"spikes"`` when it has
 several), else from V by this rule (:func:`detect_spikes`): every upward crossing of
-``spike_level`` (default -20 mV) is one spike. Within the 3 ms before the crossing, the threshold
+``spike_level`` (default -20 mV) is one spike. Within the 3 ms before the crossing (and after the
+previous spike fell back to ``spike_level``, so that a doublet's first upstroke is not the second's), the threshold
 sample is where V first rises at 5 % or more of that spike's steepest rise (per sample, forward
 differences) after the last slower rise: the 5 % criterion of the Allen Institute's feature
 extractor. The threshold sample is the last subthreshold one, ``n_s - 1``.
@@ -222,11 +223,13 @@ def detect_spikes(v: np.ndarray, dt: float, level: float = SPIKE_LEVEL_MV) -> np
     """First-sample indices of the spikes in ``v`` (mV, sampled every ``dt`` ms); rule in the module docstring."""
     above = v > level
     crossings = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    falls = np.flatnonzero(above[:-1] & ~above[1:]) + 1       # first sample back at or below the level
     rate = np.diff(v) / dt                           # rate[i]: from sample i to i + 1
     back = max(2, int(round(3.0 / dt)))
     starts = []
     for c in crossings:
-        lo = max(0, c - back)
+        previous = np.searchsorted(falls, c) - 1         # the window starts after the last spike fell back
+        lo = max(0, c - back, int(falls[previous]) if previous >= 0 else 0)
         window = rate[lo:c]
         if len(window) == 0:
             continue

@@ -58,6 +58,8 @@ class Tuned:
 
 def chunk_starts(rec: Recording, hold: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
     """(first sample, end sample) of each chunk: about ``chunk`` samples, starting outside spike cuts."""
+    chunk = min(chunk, int(np.max(np.asarray(rec.ends) - np.asarray(rec.starts))))   # a chunk longer than
+    # every sweep is the whole sweep (otherwise the length rule below would drop every chunk)
     in_cut = ~held_v_mask(rec, hold)
     in_cut[rec.spikes] = True
     firsts, ends = [], []

@@ -28,7 +28,7 @@ def check_output(directory: Union[str, Path], overwrite: bool = False,
     nearest existing parent is a folder), none of ``names`` in it is a folder, a folder can be created in
     it (or in that parent; the test folder is removed at once) and, unless ``overwrite``, it holds none of
     them (FileExistsError). Writes nothing: the fit's command calls it before reading and fitting."""
-    directory = Path(directory)
+    directory = Path(os.path.abspath(directory))      # "missing/../out" is out, as write_folder makes it
     existing = directory
     while not os.path.lexists(existing) and existing != existing.parent:
         existing = existing.parent
@@ -110,7 +110,7 @@ def write_folder(directory: Union[str, Path], names: Sequence[str], write: Calla
     """``write(folder)`` writes the files ``names`` into a temporary folder, which then becomes ``directory``
     (created with its parents) or whose files replace those in it; returns ``{name: path}``. :func:`check_output`
     first; on any failure nothing new is left behind, and an existing folder holds what it held."""
-    directory = Path(directory)
+    directory = Path(os.path.abspath(directory))      # as check_output reads it
     check_output(directory, overwrite, names)
     made = _make_folders(directory.parent)
     try:

@@ -65,6 +65,12 @@ class FitResult:
         current and threshold jumps are divided by ``exp(k tau_refrac)`` (Allen applies them at the end of the
         cut), levels 1 and 3 reset to ``El_reference`` (= ``v_rest - delta_v``), the others by ``v_before``."""
         p, level = self.parameters, self.level
+        if p["v_thresh"] <= p["v_rest"]:
+            raise ValueError(f"the fitted threshold at rest ({p['v_thresh']:.2f} mV) is at or below the resting "
+                             f"potential ({p['v_rest']:.2f} mV): a cell that fires without input, which "
+                             "glif_pynn.allen.load_neuron_config refuses (there it is the sign of a threshold given "
+                             "absolute instead of relative to El), so no neuron_config is written; the parameters "
+                             "themselves work in the PyNN cell types")
         t_ref = p["tau_refrac"]
         cut = int(round(t_ref / self.dt))
         if level in (1, 3):

@@ -226,6 +226,10 @@ def fit_dynamics(rec: Recording, hold: int, n_asc: int, start: Optional[tuple] =
     if len(st.index) < 10 * (3 + 2 * n_asc):
         raise ValueError("too little subthreshold data between spikes to fit the membrane "
                          f"({len(st.index) * rec.dt:g} ms in stretches of {MIN_STRETCH_MS:g} ms or more)")
+    if n_asc and not (st.after_spike >= 0).any():
+        raise ValueError(f"no stretch after a spike lasts {MIN_STRETCH_MS:g} ms beyond the spike cut of "
+                         f"{hold * rec.dt:g} ms (every interspike interval is shorter): the after-spike currents "
+                         "cannot be estimated; give sweeps with slower firing, or fit a level without them (1 or 2)")
     lo, hi = np.log(TAU_BOUNDS)
     sub = st.subset(rec, SEARCH_SAMPLES)
     if n_asc == 0:
