@@ -389,7 +389,8 @@ def tables(result: dict, heading: str = "###") -> str:
                       ("kind", "kind", "s"), ("build_s", "build (s)", ".1f"), ("build_s_ratio", "ratio", ".2f"),
                       ("sim_s", "simulation (s)", ".2f"), ("sim_s_ratio", "ratio", ".2f"),
                       ("paired", "per-round ratios", "s"), ("ns_per_update", "ns / update", ".1f"),
-                      ("ns_per_event", "ns / event", ".1f"), ("ns_per_event_ratio", "ratio", ".2f"), ("bytes_per_neuron", "B / neuron", ".0f"),
+                      ("ns_per_event", "ns / event", ".1f"), ("ns_per_event_ratio", "ratio", ".2f"),
+                      ("bytes_per_neuron", "B / neuron", ".0f"),
                       ("bytes_per_synapse", "B / synapse", ".1f"), ("rate_hz", "rate (Hz)", ".1f"),
                       ("cv_isi", "ISI CV", ".2f"), ("correlation", "corr.", ".3f")]), ""]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ for 1000) and stop a missed spike from shifting everything after it.
 
 The score is Kistler's coincidence factor Gamma (+-2 ms) of all chunks pooled, guarded as
 DESIGN.md section 6 asks: where the model fires so fast that Gamma's normaliser ``1 - 2 nu Delta``
-falls below 0.5 (nu > 125 Hz for Delta = 2 ms) the score is ``-1 - |log(N_model / N_data)|``
+falls below 0.5 (nu > 125 Hz for Delta = 2 ms) the score is ``-1 - |log((N_model + 1) / (N_data + 1))|``
 instead, worse than any honest candidate and still ranked by the rate mismatch. Coincidences are
 counted vectorised: a data spike is matched when a model spike lies within +-Delta, the count being
 the smaller of matched data spikes and matched model spikes (the one-to-one count of
