@@ -71,3 +71,26 @@ def test_the_command_checks_its_arguments_before_reading(tmp_path, monkeypatch, 
                      "--output", str(tmp_path / "out")]) == 1
     assert "generations must be a whole number of at least 1" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_optimisers_gammas_leave_out_the_tie_break_penalty():
+    """The cost is -Gamma plus a penalty (at most 1e-4) toward the staged estimate; the summary reported
+    -cost, so a perfect candidate away from the staged one showed Gamma 0.9999999 instead of 1."""
+    from glif_pynn.fit.objective import SpikeTimingObjective, Tuned
+    from glif_pynn.fit.optimise import optimise
+
+    class Stub:
+        """Gamma 0.5 at the staged v_thresh (-50), 1 wherever the threshold is at least 1 mV higher."""
+        tuned = [Tuned("v_thresh", -55.0, -40.0)]
+        anchor, spans, evaluations = np.array([-50.0]), np.array([15.0]), 0
+        tie_penalty = SpikeTimingObjective.tie_penalty
+
+        def __call__(self, x):
+            x = np.atleast_2d(np.asarray(x, float))
+            self.evaluations += x.shape[1]
+            return -np.where(x[0] >= -49.0, 1.0, 0.5) + self.tie_penalty(x)
+
+    values, summary = optimise(Stub(), {"v_thresh": -50.0}, generations=5, population=8)
+    assert values["v_thresh"] >= -49.0
+    assert summary["staged_training_gamma"] == 0.5 and summary["tuned_training_gamma"] == 1.0
+    assert isinstance(summary["tuned_training_gamma"], float)

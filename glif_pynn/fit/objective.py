@@ -204,10 +204,16 @@ class SpikeTimingObjective:
         if x.ndim == 1:
             x = x[:, None]
         g, _ = self.gamma(self.parameters(x))
-        cost = -g
-        if self.anchor is not None:
-            cost += 1e-4 * np.mean(((x - self.anchor[:, None]) / self.spans[:, None]) ** 2, axis=0)
-        return cost
+        return -g + self.tie_penalty(x)
+
+    def tie_penalty(self, x: np.ndarray) -> np.ndarray:
+        """The part of the cost that breaks ties toward the anchor (0 without one): at most 1e-4."""
+        x = np.asarray(x, float)
+        if x.ndim == 1:
+            x = x[:, None]
+        if self.anchor is None:
+            return np.zeros(x.shape[1])
+        return 1e-4 * np.mean(((x - self.anchor[:, None]) / self.spans[:, None]) ** 2, axis=0)
 
 
 def _matched(points: np.ndarray, sorted_other: np.ndarray, window: float) -> np.ndarray:
