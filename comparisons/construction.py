@@ -21,16 +21,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
-MPI_PYTHON = ROOT / ".venv-mpi" / "bin" / "python"
 EXAMPLE_CELLS = 4000
 P_CONNECT, N_PRE = 0.1, 50
 WAYS = ("fast", "pynn", "nest")
@@ -102,13 +98,6 @@ def _numpy_draw(rng, ids) -> dict:
     return {"pre": ids[pre], "post": ids[post], "weight": weight, "delay": np.ones(pre.size)}
 
 
-def _configurations(mpi: bool, local: bool = True) -> list[tuple[list[str], int]]:
-    configs = [([sys.executable], 1), ([sys.executable], 2)] if local else []
-    if mpi and MPI_PYTHON.exists() and shutil.which("mpirun"):
-        configs.append((["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON)], 1))
-    return configs
-
-
 def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi: bool = True, example: bool = True,
         local: bool = True, progress: Callable[[str], None] = print) -> tuple[list[dict], list[str]]:
     """Every size (and the guide's example) x way x configuration, each in a fresh process: (the rows, a line
@@ -116,14 +105,13 @@ def run(synapses: Sequence[float] = (1e5, 1e6, 1e7), pynn_max: float = 2e6, mpi:
 
     ``local=False`` runs only the MPI configuration, ``mpi=False`` only the single-process ones.
     """
-    from comparisons.scale import _last_lines
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    from comparisons.scale import _last_lines, configurations, launch_environment
+    env = launch_environment()
     sizes = sorted({cells_for(s) for s in synapses} | ({EXAMPLE_CELLS} if example else set()))
     rows, failed = [], []
     for cells in sizes:
         expected = P_CONNECT * cells ** 2 + N_PRE * cells
-        for launcher, threads in _configurations(mpi, local):
+        for launcher, threads in configurations(mpi, local):
             ranks = 2 if launcher[0] == "mpirun" else 1
             for way in WAYS:
                 if way == "pynn" and (expected > pynn_max or threads > 1):

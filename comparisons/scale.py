@@ -48,6 +48,31 @@ def heap_in_use() -> int:
     return int(info.uordblks + info.hblkhd)
 
 
+def have_mpi() -> bool:
+    """Whether the MPI NEST of ``make mpi`` (``.venv-mpi``) and ``mpirun`` are there."""
+    return MPI_PYTHON.exists() and shutil.which("mpirun") is not None
+
+
+def mpi_launcher() -> list[str]:
+    """The command prefix that runs ``.venv-mpi``'s Python on 2 ranks."""
+    return ["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON)]
+
+
+def configurations(mpi: bool = True, local: bool = True) -> list[tuple[list[str], int]]:
+    """(launcher, threads) of each configuration a benchmark runs in fresh processes: 1 and 2 threads in one
+    process (``local``), and 2 MPI ranks of 1 thread (``mpi``, where the MPI NEST is built)."""
+    configs = [([sys.executable], 1), ([sys.executable], 2)] if local else []
+    if mpi and have_mpi():
+        configs.append((mpi_launcher(), 1))
+    return configs
+
+
+def launch_environment() -> dict:
+    """The environment of a benchmark's child processes: this checkout on PYTHONPATH, Open MPI allowed as root."""
+    return dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+
+
 def one_run(n: int, k: int, threads: int, t_sim: float, compressed: bool = True) -> dict:
     """Build and simulate in this process (one MPI rank); print a JSON line from rank 0.
 
@@ -103,11 +128,8 @@ def one_run(n: int, k: int, threads: int, t_sim: float, compressed: bool = True)
 def run(t_sim: float = 100.0, progress=print) -> tuple[list[dict], list[str]]:
     """Every size x configuration in a fresh process: (the rows, a line for each configuration that failed)."""
     rows, failed = [], []
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    configs = [([sys.executable], 1), ([sys.executable], 2)]
-    if MPI_PYTHON.exists() and shutil.which("mpirun"):
-        configs.append((["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON)], 1))
+    env = launch_environment()
+    configs = configurations()
     progress(f"{len(SIZES)} networks x {len(configs)} configurations, each in a fresh process (minutes each at "
              f"these sizes): build, {PREPARE_MS:g} ms of preparation, then {t_sim:g} ms timed")
     for n, k in SIZES:
@@ -142,15 +164,14 @@ def workaround_cost(n: int = 100_000, k: int = 100, t_sim: float = 1000.0, repea
     """What turning compressed spikes off costs on 2 MPI ranks (the patched NEST of ``make mpi``, which is
     correct either way): simulation time per biological second, medians of interleaved fresh runs."""
     import statistics
-    if not (MPI_PYTHON.exists() and shutil.which("mpirun")):
+    if not have_mpi():
         raise RuntimeError("no MPI NEST: run `make mpi` first")
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = launch_environment()
     samples = {True: [], False: []}
     for _ in range(repeats):
         for compressed in (True, False):
             code = f"from comparisons.scale import one_run; one_run({n}, {k}, 1, {t_sim}, {compressed})"
-            out = subprocess.run(["mpirun", "-np", "2", "--oversubscribe", str(MPI_PYTHON), "-c", code],
+            out = subprocess.run([*mpi_launcher(), "-c", code],
                                  capture_output=True, text=True, env=env, cwd=ROOT)
             line = next((l for l in out.stdout.splitlines() if l.startswith("SCALE ")), None)
             if line is None:
