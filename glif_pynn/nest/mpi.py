@@ -99,14 +99,18 @@ def protect(nest) -> bool:
     nest.use_compressed_spikes = False
     if not _announced:
         _announced = True
-        message = ("glif-pynn: this NEST kernel lacks the fix for NEST 3.10's MPI target-exchange bug, which "
-                   "delivers spikes through wrong synapses on several processes; compressed spikes are turned "
-                   "off (nest.use_compressed_spikes = False), which avoids it. Use the NEST that `make mpi` "
-                   "builds, or patch yours with scripts/patches/nest-3.10.0-target-data-end-markers.patch. "
-                   "NEST's disconnect() does not work without compressed spikes (NEST issue #3532).")
-        logger.warning(message)
-        warnings.warn(message, NestMPIBugWarning, stacklevel=2)
+        _say("glif-pynn: this NEST kernel lacks the fix for NEST 3.10's MPI target-exchange bug, which "
+             "delivers spikes through wrong synapses on several processes; compressed spikes are turned "
+             "off (nest.use_compressed_spikes = False), which avoids it. Use the NEST that `make mpi` "
+             "builds, or patch yours with scripts/patches/nest-3.10.0-target-data-end-markers.patch. "
+             "NEST's disconnect() does not work without compressed spikes (NEST issue #3532).")
     return True
+
+
+def _say(message: str) -> None:
+    """``message`` in the log and as a :class:`NestMPIBugWarning` pointing at the caller of the public function."""
+    logger.warning(message)
+    warnings.warn(message, NestMPIBugWarning, stacklevel=3)
 
 
 def protect_late(nest) -> bool:
@@ -117,11 +121,9 @@ def protect_late(nest) -> bool:
         return False
     if nest.GetKernelStatus("num_connections") == 0:
         return protect(nest)
-    message = ("glif-pynn: glif_pynn.nest was imported after connections were made, on several MPI processes "
-               "with a NEST kernel that lacks the fix for NEST 3.10's MPI target-exchange bug: compressed spikes "
-               "can no longer be turned off, and spikes may be delivered through wrong synapses. Import "
-               "glif_pynn.nest before pyNN.nest.setup() (or before any connection), or use the NEST that "
-               "`make mpi` builds.")
-    logger.warning(message)
-    warnings.warn(message, NestMPIBugWarning, stacklevel=2)
+    _say("glif-pynn: glif_pynn.nest was imported after connections were made, on several MPI processes "
+         "with a NEST kernel that lacks the fix for NEST 3.10's MPI target-exchange bug: compressed spikes "
+         "can no longer be turned off, and spikes may be delivered through wrong synapses. Import "
+         "glif_pynn.nest before pyNN.nest.setup() (or before any connection), or use the NEST that "
+         "`make mpi` builds.")
     return False
