@@ -20,11 +20,12 @@ def run_fit(args, say: Callable[[str], None]) -> int:
     unusable output folder or a failure to write is one line on stderr and returns 1."""
     from glif_pynn.fit import fit, read_recording
     from glif_pynn.fit.output import check_output
+    from glif_pynn.fit.objective import CHUNK_MS
     from glif_pynn.fit.pipeline import POPULATION, _check_arguments
     started = time.monotonic()
     output, force = Path(args.output), bool(getattr(args, "force", False))
     try:        # the arguments before the recordings, which may take long to read
-        _check_arguments(args.level, args.cell_type, args.seed, args.generations, POPULATION, 1000.0,
+        _check_arguments(args.level, args.cell_type, args.seed, args.generations, POPULATION, CHUNK_MS,
                          args.spike_level)
     except ValueError as err:
         return _fail(str(err))

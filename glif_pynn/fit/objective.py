@@ -34,6 +34,8 @@ WINDOW_MS = 2.0
 HISTORY_DECAYS = 10.0
 #: Most chunks per candidate: 32 s of data hold hundreds of spikes, plenty for <= 5 threshold parameters.
 MAX_CHUNKS = 32
+#: default length of the optimiser's chunks (ms)
+CHUNK_MS = 1000.0
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class SpikeTimingObjective:
     """
 
     def __init__(self, rec: Recording, dyn: Dynamics, base: dict, tuned: Sequence[Tuned],
-                 chunk_ms: float = 1000.0, anchor=None, max_chunks: int = MAX_CHUNKS) -> None:
+                 chunk_ms: float = CHUNK_MS, anchor=None, max_chunks: int = MAX_CHUNKS) -> None:
         self.rec, self.dyn, self.base, self.tuned = rec, dyn, dict(base), list(tuned)
         chunk = max(1, int(round(chunk_ms / rec.dt)))
         self.first, self.end = chunk_starts(rec, dyn.hold, chunk)

@@ -17,7 +17,7 @@ from numbers import Integral, Real
 from typing import Callable, Optional
 
 from glif_pynn.fit.data import MIN_CURRENT_RANGE_NA, SPIKE_LEVEL_MV, as_sweeps
-from glif_pynn.fit.objective import SpikeTimingObjective
+from glif_pynn.fit.objective import CHUNK_MS, SpikeTimingObjective
 from glif_pynn.fit.optimise import GENERATIONS, POPULATION, optimise, tuned_parameters
 from glif_pynn.fit.result import LEVEL_NAMES, FitResult
 from glif_pynn.fit.scores import score, simulate
@@ -32,7 +32,7 @@ MIN_SPIKES = {1: 5, 2: 20, 3: 20, 4: 20, 5: 30}
 
 
 def fit(sweeps, level: int, *, test=None, seed: int = 0, cell_type: str = "GLIF_curr_exp",
-        generations: int = GENERATIONS, population: int = POPULATION, chunk_ms: float = 1000.0,
+        generations: int = GENERATIONS, population: int = POPULATION, chunk_ms: float = CHUNK_MS,
         spike_level: float = SPIKE_LEVEL_MV, progress: Optional[Callable[[str], None]] = None) -> FitResult:
     """Fit GLIF ``level`` (1-5) to current-clamp sweeps.
 
