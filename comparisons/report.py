@@ -168,6 +168,38 @@ def brian2_study(quick: bool, say: Callable[[str], None]) -> dict:
     return study(quick, say)
 
 
+OPTIONS_FILE = "options.json"
+
+
+class ResumeError(ValueError):
+    """``--resume`` into a folder whose studies came from other options (or from unknown ones)."""
+
+
+def check_resume(out: Path, options: dict, resume: bool) -> None:
+    """Create ``out`` and record the run's ``options`` in it (``options.json``); with ``resume``, first make sure
+    that the studies already there came from a run with the same options, since a resumed report mixes their
+    figures with the new ones. Raises ResumeError naming both sets of options (nothing written)."""
+    path = out / OPTIONS_FILE
+    if resume and out.is_dir():
+        earlier = json.loads(path.read_text()) if path.is_file() else None
+        studies = sorted(p.name for p in out.glob("*.json") if p.name not in (OPTIONS_FILE, "machine.json"))
+        if earlier is None and studies:
+            raise ResumeError(f"{out} holds studies ({', '.join(studies[:3])}{', ...' if len(studies) > 3 else ''}) "
+                             f"but no {OPTIONS_FILE}, so the options they were run with are unknown; run without "
+                             "--resume (every study runs again) or into a new --output folder")
+        if earlier is not None and earlier != options:
+            raise ResumeError(f"{out} holds studies run with {_options_text(earlier)}; --resume needs the same "
+                             f"options, and these are {_options_text(options)}: give those options again, or run "
+                             "without --resume (every study runs again)")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps(options, indent=1))
+
+
+def _options_text(options: dict) -> str:
+    quick = "--quick" if options.get("quick") else "no --quick"
+    return f"{quick} and --sizes {','.join(f'{n:g}' for n in options.get('sizes') or ())}"
+
+
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,
             sizes: Optional[tuple] = None, resume: bool = False) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
@@ -178,7 +210,8 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
 
     from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, chimera, convergence,
                              escape_noise, fitting, network, performance)
-    out.mkdir(parents=True, exist_ok=True)
+    sizes = tuple(float(n) for n in (sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6))))
+    check_resume(out, {"quick": quick, "sizes": list(sizes)}, resume)
     say = progress or print
     results = {"machine": machine_description()}
     steps = [("agreement with glif_psc", lambda: agreement_glif_psc.run(progress=None)),
@@ -187,7 +220,7 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
              ("convergence", lambda: convergence.run(progress=None)),
              ("the source document's studies (figures)", lambda: example_figures(out, quick)),
              ("performance", lambda: performance.run(
-                 sizes=sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6)), threads=(1,) if quick else (1, 2),
+                 sizes=sizes, threads=(1,) if quick else (1, 2),
                  repeats=1 if quick else 3, progress=say)),
              ("escape noise: irregular firing and its cost", lambda: escape_noise.run(out, quick, say)),
              ("a recurrent network: 10k cells x 1000 inputs, each kind of cell",

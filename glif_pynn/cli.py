@@ -266,10 +266,14 @@ def _failures(failed: list[str]) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from comparisons.report import run_all
+    from comparisons.report import ResumeError, run_all
     sizes = tuple(float(x) for x in args.sizes.split(",")) if args.sizes else None
-    path = run_all(Path(args.output), quick=args.quick, sizes=sizes, resume=args.resume,
-                   progress=lambda line: print(f"glif-pynn compare: {line}", flush=True))
+    try:
+        path = run_all(Path(args.output), quick=args.quick, sizes=sizes, resume=args.resume,
+                       progress=lambda line: print(f"glif-pynn compare: {line}", flush=True))
+    except ResumeError as err:
+        print(f"glif-pynn compare: {err}", file=sys.stderr)
+        return 2
     print(f"glif-pynn: report written to {path}")
     return 0
 

@@ -1,5 +1,6 @@
 """The comparison studies' own claims, on small cases: exactness, convergence order, the report."""
 import json
+import re
 import math
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, 
     monkeypatch.setattr(report, "write_report", lambda results, out: reported.update(results) or out / "report.md")
     for name in ("agreement_glif_psc", "performance"):
         (tmp_path / f"{name}.json").write_text(json.dumps({"from": "earlier run"}))
+    (tmp_path / report.OPTIONS_FILE).write_text(json.dumps({"quick": False, "sizes": [1e3, 1e4, 1e5, 1e6]}))
 
     report.run_all(tmp_path, resume=resume, progress=lambda line: None)
 
@@ -101,3 +103,33 @@ def test_a_study_process_that_fails_shows_its_own_error():
     from comparisons.performance import _in_subprocess
     with pytest.raises(RuntimeError, match=r"(?s)json.loads\('\{',\) failed in its process .*JSONDecodeError"):
         _in_subprocess("json.loads", "{")
+
+
+@pytest.mark.parametrize("earlier, given, says", [
+    ({"quick": True, "sizes": [1e3, 1e4]}, {}, "run with --quick and --sizes 1000,10000"),
+    ({"quick": False, "sizes": [1e3, 1e4]}, {}, "these are no --quick and --sizes 1000,10000,100000,1e+06"),
+    ({"quick": False, "sizes": [1e3, 1e4, 1e5, 1e6]}, {"sizes": (1e3,)}, "--sizes 1000:"),
+    (None, {}, "no options.json, so the options they were run with are unknown"),
+])
+def test_compare_resume_refuses_studies_from_other_options(tmp_path, monkeypatch, earlier, given, says):
+    """`compare --resume` into a folder whose studies were run with other options (or unknown ones) would mix
+    their figures into one report: it is refused before any study runs, naming both sets of options, and the
+    folder is left as it was; the same options resume (the test above)."""
+    monkeypatch.setattr(report, "example_figures", lambda *a: pytest.fail("a study ran"))
+    (tmp_path / "agreement_glif_psc.json").write_text(json.dumps({"from": "earlier run"}))
+    if earlier is not None:
+        (tmp_path / report.OPTIONS_FILE).write_text(json.dumps(earlier))
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    with pytest.raises(report.ResumeError, match=re.escape(says)):
+        report.run_all(tmp_path, resume=True, progress=lambda line: None, **given)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
+
+
+def test_compare_command_says_why_it_cannot_resume(tmp_path, capsys):
+    """The command turns the refusal into one line on stderr and exit status 2."""
+    from glif_pynn import cli
+    (tmp_path / "network.json").write_text("{}")
+    (tmp_path / report.OPTIONS_FILE).write_text(json.dumps({"quick": True, "sizes": [1e3, 1e4]}))
+    assert cli.main(["compare", "--output", str(tmp_path), "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("glif-pynn compare: ") and "--resume needs the same options" in err[0]
