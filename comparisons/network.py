@@ -63,7 +63,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from comparisons.performance import _in_subprocess, per_round_ratios
+from comparisons import performance
+from comparisons.performance import per_round_ratios
 from comparisons.scale import heap_in_use
 from comparisons.tables import markdown_table
 
@@ -258,23 +259,19 @@ def _median(rows: list[dict]) -> dict:
 
 def _interleaved(calls: dict[str, tuple], spec: NetworkSpec, repeats: int,
                  say: Callable[[str], None]) -> dict[str, list[dict]]:
-    """Every kind once per round, each in a fresh process: ``function(*args, spec)`` for each ``(function, args)``
-    of ``calls``. Round ``k`` (from 0) builds its network with seed ``spec.seed + k``, the same for every kind, so
-    that the kinds of a round run the same network and drive, and the rounds sample several networks: the models
-    differ (see the model page), so one seed compares their times at rates that differ by chance (3-7 % here).
-    As in :func:`comparisons.performance._interleaved`, each round starts one kind later."""
-    samples: dict[str, list[dict]] = {name: [] for name in calls}
-    names = list(calls)
-    for round_ in range(repeats):
-        shift = round_ % len(names)
-        seeded = asdict(replace(spec, seed=spec.seed + round_))
-        for name in names[shift:] + names[:shift]:
-            function, args = calls[name]
-            samples[name].append(dict(_in_subprocess(function, *args, seeded), seed=seeded["seed"]))
-            last = samples[name][-1]
-            say(f"round {round_ + 1}/{repeats} (seed {seeded['seed']}), {name}: build {last['build_s']:.1f} s, "
-                f"simulation {last['sim_s']:.2f} s, {last['rate_hz']:.1f} Hz")
-    return samples
+    """:func:`comparisons.performance._interleaved` (every kind once per round, each in a fresh process, each
+    round starting one kind later) with ``function(*args, spec)``, where round ``k`` (from 0) builds its network
+    with seed ``spec.seed + k``, the same for every kind, so that the kinds of a round run the same network and
+    drive, and the rounds sample several networks: the models differ (see the model page), so one seed compares
+    their times at rates that differ by chance (3-7 % here). Each result records its round's seed."""
+    def seeded(round_: int) -> tuple[dict]:
+        return (asdict(replace(spec, seed=spec.seed + round_)),)
+
+    def record(round_: int, name: str, result: dict) -> None:
+        result["seed"] = spec.seed + round_
+        say(f"round {round_ + 1}/{repeats} (seed {result['seed']}), {name}: build {result['build_s']:.1f} s, "
+            f"simulation {result['sim_s']:.2f} s, {result['rate_hz']:.1f} Hz")
+    return performance._interleaved(calls, repeats, seeded, record)
 
 
 def _rows(samples: dict[str, list[dict]], peer: str, api: str) -> list[dict]:

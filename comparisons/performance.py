@@ -142,17 +142,21 @@ def _median(rows: list[dict]) -> dict:
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
 
-def _interleaved(calls: dict[str, tuple], repeats: int) -> dict[str, list[dict]]:
+def _interleaved(calls: dict[str, tuple], repeats: int, round_args: Callable[[int], tuple] = lambda round_: (),
+                 after: Callable[[int, str, dict], None] = lambda round_, name, result: None) -> dict[str, list[dict]]:
     """Each call's results over ``repeats`` rounds; every round runs every call once, in turn, starting one
     call later each round, so that no call always runs in the same place (on this shared 2-core machine the
-    first run after a pause was measurably faster)."""
+    first run after a pause was measurably faster). A call ``(function, args)`` runs
+    ``function(*args, *round_args(round_))`` in a fresh process (rounds count from 0: the network study passes
+    each round its own seed), and ``after(round_, name, result)`` sees each result as it comes."""
     samples: dict[str, list[dict]] = {name: [] for name in calls}
     names = list(calls)
     for round_ in range(repeats):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             function, args = calls[name]
-            samples[name].append(_in_subprocess(function, *args))
+            samples[name].append(_in_subprocess(function, *args, *round_args(round_)))
+            after(round_, name, samples[name][-1])
     return samples
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from comparisons import network
+from comparisons import network, performance
 from comparisons.network_pynn import PYNN_KINDS, PYNN_PEER
 from comparisons.performance import _in_subprocess
 
@@ -83,7 +83,7 @@ def test_rounds_run_one_network_per_round_and_rotate_the_kinds(monkeypatch):
         return {"build_s": 1.0, "sim_s": 2.0, "rate_hz": 8.0, "ns_per_event": 3.0, "bytes_per_neuron": 1.0,
                 "bytes_per_synapse": 1.0}
 
-    monkeypatch.setattr(network, "_in_subprocess", fake_run)
+    monkeypatch.setattr(performance, "_in_subprocess", fake_run)
     samples = network._interleaved({"a": ("f", ("x",)), "b": ("g", ())}, network.QUICK, 3, lambda line: None)
     seed = network.QUICK.seed
     assert calls == [("f", ("x",), seed), ("g", (), seed), ("g", (), seed + 1), ("f", ("x",), seed + 1),
