@@ -206,3 +206,25 @@ def test_projection_onto_one_rank_between_runs_does_not_hang(tmp_path):
     assert mpi["paths"] == one["paths"] == ["fast", "fast"]
     assert one["spikes"]["0"], "non-trivial: the target fires"
     assert mpi["spikes"] == one["spikes"]
+
+
+SINGLE_CELL = ROOT / "tests" / "mpi" / "single_cell_population.py"
+
+
+def test_single_cell_populations_run_on_two_ranks_as_on_one(tmp_path):
+    """A population of one cell lives on one rank. On the other, pyNN.nest 0.13 failed in the Population's own
+    initialize() (a 0-d mask of local cells), in get_data() (indices of no cells) and in get() (no local
+    value), and get(gather=True) hung (one rank simplified its values to a number and skipped the gather).
+    With glif_pynn.nest's hooks the script runs, and rank 0 gathers what one process gives."""
+    results = {}
+    for ranks in (2, 1):
+        output = tmp_path / f"single-cell-{ranks}.json"
+        run_on_ranks([SINGLE_CELL, output], ranks, f"single-cell populations on {ranks} rank(s)", timeout=300)
+        results[ranks] = json.loads(output.read_text())
+    mpi, one = results[2], results[1]
+    assert (mpi["processes"], one["processes"]) == (2, 1)
+    assert sorted(mpi["local"]) == [0, 1], "rank 0 holds one of the two single cells and lacks the other"
+    assert mpi["tau_refrac"] == one["tau_refrac"] == 3.0
+    assert one["spikes"][0] and one["other"] and all(one["targets"].values()), "every cell fires"
+    for key in ("spikes", "v", "other", "targets"):
+        assert mpi[key] == one[key], key
