@@ -287,6 +287,8 @@ def _sonata(args: argparse.Namespace) -> int:
     except (SonataError, OSError) as err:
         print(f"glif-pynn sonata: {err}", file=sys.stderr)
         return 1
+    if summary["rank"] != 0:          # under MPI: rank 0 speaks for all, with the gathered spikes
+        return 0
     print(f"glif-pynn sonata: {summary['n_cells']} cells, {summary['n_spikes']} spikes in {summary['tstop']:g} ms "
           f"(build {summary['build_s']:.1f} s, run {summary['run_s']:.1f} s on {summary['backend']}); spikes: "
           f"{summary['spikes_file']}", flush=True)

@@ -228,3 +228,27 @@ def test_single_cell_populations_run_on_two_ranks_as_on_one(tmp_path):
     assert one["spikes"][0] and one["other"] and all(one["targets"].values()), "every cell fires"
     for key in ("spikes", "v", "other", "targets"):
         assert mpi[key] == one[key], key
+
+
+def test_sonata_network_on_two_ranks_writes_the_spikes_of_one_process(tmp_path):
+    """`glif-pynn sonata` under mpirun: the network of tests/test_sonata.py (210 GLIF cells of levels 1-5, four
+    receptor ports, 140 virtual Poisson inputs, recurrent edges), built by BMTK's NetworkBuilder here, run on 2
+    ranks and on one process: the same spikes, and one voice (rank 0's, with the network's totals; each rank
+    printed its own share before)."""
+    pytest.importorskip("bmtk")
+    from comparisons import bmtk_network
+    bmtk_network.build_network(tmp_path, duration=300.0)
+    spikes, lines = {}, {}
+    for ranks in (2, 1):
+        config = bmtk_network.write_configs(tmp_path, 300.0, 0.05, output=f"ranks_{ranks}")
+        result = run_on_ranks(["-m", "glif_pynn.cli", "sonata", config], ranks, f"SONATA on {ranks} rank(s)",
+                              timeout=300)
+        lines[ranks] = [line for line in result.stdout.splitlines() if line.startswith("glif-pynn sonata:")]
+        ids, times = bmtk_network.read_spikes(tmp_path / f"ranks_{ranks}" / "spikes.h5")
+        spikes[ranks] = sorted(zip(ids.tolist(), times.tolist()))
+    assert len(spikes[1]) > 100
+    assert spikes[2] == spikes[1]
+    assert len(lines[2]) == len(lines[1]) == 4, lines[2]
+    assert lines[2][1] == lines[1][1], "the network's cells and connections, not rank 0's share"
+    assert f"{len(spikes[1])} spikes written" in lines[2][2]
+    assert lines[2][3].split(" (build")[0] == lines[1][3].split(" (build")[0]
