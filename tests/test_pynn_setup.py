@@ -41,19 +41,22 @@ def test_hooks_wrap_once_however_often_installed():
     from glif_pynn.nest import hooks
     hooks.install_hooks()
     hooks.install_hooks()
-    for wrapped in (nestml._compile_and_resolve, populations.Population._set_initial_value_array,
-                    populations.Population._create_cells, populations.Population.id_to_index,
-                    populations.Population._get_native_parameters, populations.Population.get,
-                    populations.PopulationView.get):
+    for wrapped in (nestml._compile_and_resolve, populations.Population._set_initial_value_array):
         assert getattr(wrapped, "_glif_pynn_hook", False), wrapped
         assert not getattr(wrapped.__wrapped__, "_glif_pynn_hook", False), "wrapped twice"
+    for wrapped in (populations.Population._create_cells, populations.Population.id_to_index,
+                    populations.Population._get_native_parameters, populations.Population.get,
+                    populations.PopulationView.get):
+        assert getattr(wrapped, "_glif_pynn_mpi_mend", False), wrapped
+        assert not getattr(wrapped.__wrapped__, "_glif_pynn_mpi_mend", False), "wrapped twice"
 
 
 def test_mpi_mends_change_nothing_on_one_process(sim_):
-    """The wrappers for populations without local cells (hooks item 4, tested on 2 ranks in the MPI tier) leave
-    one process as pyNN.nest has it: a single cell's mask, no-index lookups, get() with and without gathering."""
+    """The mends for populations without local cells (glif_pynn.nest.pynn_mpi, tested on 2 ranks in the MPI
+    tier) leave one process as pyNN.nest has it: a single cell's mask, no-index lookups, get() with and without
+    gathering."""
     import numpy as np
-    from glif_pynn.nest import hooks
+    from glif_pynn.nest import pynn_mpi
     single = sim.Population(1, GLIF_curr_exp(tau_refrac=3.0))
     pair = sim.Population(2, GLIF_curr_exp())
     pair.set(tau_refrac=[2.0, 4.0])
@@ -62,8 +65,8 @@ def test_mpi_mends_change_nothing_on_one_process(sim_):
     assert single.get("tau_refrac", gather=True) == 3.0 and single[0:1].get("tau_refrac", gather=True) == 3.0
     assert pair.get("tau_refrac", gather=True).tolist() == [2.0, 4.0]
     assert pair.get(["tau_refrac", "cm"], gather=True, simplify=False)[1].tolist() == [pair.get("cm")] * 2
-    assert hooks._simplified(np.array([1.5, 1.5])) == 1.5 and hooks._simplified(np.zeros(0)).size == 0
-    assert hooks._simplified(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
+    assert pynn_mpi._simplified(np.array([1.5, 1.5])) == 1.5 and pynn_mpi._simplified(np.zeros(0)).size == 0
+    assert pynn_mpi._simplified(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
 
 
 def run_script(code):

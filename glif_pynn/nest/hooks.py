@@ -29,10 +29,9 @@ Wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent):
    (``refr_counts``, ``escape_budget``, ``dI_syn_*``, ``g_*__d``) go back to the model's defaults
    too, so that a run after ``reset()`` starts as the first one did (as on the reference backend).
 
-4. Under MPI, pyNN.nest 0.13 fails on a rank that holds no cell of a population (every population of
-   one cell, on all ranks but one): in the Population's own ``initialize()``, in ``get_data()`` and in
-   ``get()``, and ``get(gather=True)`` hangs. Four small wrappers mend this for every cell type (each
-   says how); a script with such populations then gathers on rank 0 what one process gives.
+It also installs two things that are not about the GLIF types: glif-pynn's fast construction path for
+projections (:mod:`glif_pynn.nest.projections`) and the mends of pyNN.nest for ranks that hold no cell of
+a population (:mod:`glif_pynn.nest.pynn_mpi`).
 """
 from __future__ import annotations
 
@@ -43,7 +42,7 @@ import numpy as np
 from pyNN.parameters import LazyArray
 
 from glif_pynn.build import BuildError, is_current_build_cached
-from glif_pynn.nest import module, mpi, projections
+from glif_pynn.nest import module, mpi, projections, pynn_mpi
 from glif_pynn.toolchain import ToolchainError
 
 _MARK = "_glif_pynn_hook"
@@ -94,61 +93,6 @@ def _reset_hidden_states(original):
     return _marked(wrapper, original)
 
 
-def _one_dimensional_local_mask(original):
-    """pyNN.nest 0.13 keeps which cells of a population live on this MPI rank as ``node_collection.local``,
-    which NEST gives as one bool, not a list, for a single node: on a rank that does not hold the only cell
-    of a size-1 population the mask is 0-d and PyNN's own initialize() fails with an IndexError. Made 1-d,
-    it reads as for any population whose cells all live elsewhere."""
-    def wrapper(self, *args, **kwargs):
-        result = original(self, *args, **kwargs)
-        self._mask_local = np.atleast_1d(np.asarray(self._mask_local, dtype=bool))
-        return result
-    return _marked(wrapper, original)
-
-
-def _empty_ids_to_no_indices(original):
-    """PyNN's ``id_to_index`` fails on an empty array of ids (``min()`` of nothing), which is what a rank that
-    holds no recorded cell of a population passes it when ``get_data()`` builds its share of the spike trains."""
-    def wrapper(self, id):
-        if np.iterable(id) and not hasattr(id, "all_cells") and np.size(id) == 0:
-            return np.zeros(0, dtype=int)
-        return original(self, id)
-    return _marked(wrapper, original)
-
-
-def _no_local_cells_no_parameters(original):
-    """PyNN's ``_get_native_parameters`` reads the first local value to tell tuples from numbers, which fails
-    on a rank that holds no cell of the population (``get()``, gathered or not): there it is empty."""
-    def wrapper(self, *names):
-        if self.local_size == 0:
-            from pyNN.parameters import ParameterSpace
-            return ParameterSpace({name: np.zeros(0) for name in names}, shape=(0,))
-        return original(self, *names)
-    return _marked(wrapper, original)
-
-
-def _gather_before_simplifying(original):
-    """PyNN's ``get(gather=True)`` simplifies each rank's values before gathering them (its own comment warns):
-    a rank whose cells share a value (one cell, say) has a number, skips the gather that the other ranks enter,
-    and the script hangs. With several processes the values are gathered unsimplified and then simplified as
-    PyNN does on one process (an array of one value becomes that value)."""
-    def wrapper(self, parameter_names, gather=False, simplify=True):
-        if not (gather and simplify and self._simulator.state.num_processes > 1):
-            return original(self, parameter_names, gather=gather, simplify=simplify)
-        values = original(self, parameter_names, gather=True, simplify=False)
-        if isinstance(parameter_names, str):
-            return _simplified(values)
-        return [_simplified(value) for value in values]
-    return _marked(wrapper, original)
-
-
-def _simplified(values):
-    if isinstance(values, np.ndarray) and values.ndim == 1 and values.size and values.dtype != object \
-            and (values == values[0]).all():
-        return values[0]
-    return values
-
-
 def to_nest_units(value: LazyArray, from_nest: float) -> LazyArray:
     """A lazy array of ``value / from_nest`` that shares ``value``'s base (and random generator)."""
     if from_nest == 1.0:
@@ -174,16 +118,7 @@ def install_hooks() -> None:
     if not getattr(populations.Population._set_initial_value_array, _MARK, False):
         populations.Population._set_initial_value_array = _scale_initial_values(
             populations.Population._set_initial_value_array)
-    if not getattr(populations.Population._create_cells, _MARK, False):
-        populations.Population._create_cells = _one_dimensional_local_mask(populations.Population._create_cells)
-    if not getattr(populations.Population.id_to_index, _MARK, False):
-        populations.Population.id_to_index = _empty_ids_to_no_indices(populations.Population.id_to_index)
-    if not getattr(populations.Population._get_native_parameters, _MARK, False):
-        populations.Population._get_native_parameters = _no_local_cells_no_parameters(
-            populations.Population._get_native_parameters)
-    for cls in (populations.Population, populations.PopulationView):
-        if not getattr(cls.get, _MARK, False):
-            cls.get = _gather_before_simplifying(cls.get)
+    pynn_mpi.install()        # populations without a cell on this rank (pyNN.nest's own gaps)
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
     mpi.protect_late(nest)    # imported after setup(): the wrapped post-reset step did not run for this kernel

@@ -1,0 +1,87 @@
+"""pyNN.nest 0.13 under MPI, on a rank that holds no cell of a population: four mends.
+
+A population's cells are spread over the MPI ranks, so on all ranks but one a population of one cell has
+no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
+Population fails while it is made (its own ``initialize()``), ``get_data()`` and ``get()`` fail, and
+``get(gather=True)`` hangs. :func:`install` (called by :mod:`glif_pynn.nest` at import) wraps the four
+places, for every cell type; each wrapper says what it mends. With them a script gathers on rank 0 what
+one process gives (``tests/mpi/single_cell_population.py``); on one process they change nothing.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+_MARK = "_glif_pynn_mpi_mend"
+
+
+def _one_dimensional_local_mask(original):
+    """pyNN.nest 0.13 keeps which cells of a population live on this MPI rank as ``node_collection.local``,
+    which NEST gives as one bool, not a list, for a single node: on a rank that does not hold the only cell
+    of a size-1 population the mask is 0-d and PyNN's own initialize() fails with an IndexError. Made 1-d,
+    it reads as for any population whose cells all live elsewhere."""
+    def wrapper(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        self._mask_local = np.atleast_1d(np.asarray(self._mask_local, dtype=bool))
+        return result
+    return wrapper
+
+
+def _empty_ids_to_no_indices(original):
+    """PyNN's ``id_to_index`` fails on an empty array of ids (``min()`` of nothing), which is what a rank that
+    holds no recorded cell of a population passes it when ``get_data()`` builds its share of the spike trains."""
+    def wrapper(self, id):
+        if np.iterable(id) and not hasattr(id, "all_cells") and np.size(id) == 0:
+            return np.zeros(0, dtype=int)
+        return original(self, id)
+    return wrapper
+
+
+def _no_local_cells_no_parameters(original):
+    """PyNN's ``_get_native_parameters`` reads the first local value to tell tuples from numbers, which fails
+    on a rank that holds no cell of the population (``get()``, gathered or not): there it is empty."""
+    def wrapper(self, *names):
+        if self.local_size == 0:
+            from pyNN.parameters import ParameterSpace
+            return ParameterSpace({name: np.zeros(0) for name in names}, shape=(0,))
+        return original(self, *names)
+    return wrapper
+
+
+def _gather_before_simplifying(original):
+    """PyNN's ``get(gather=True)`` simplifies each rank's values before gathering them (its own comment warns):
+    a rank whose cells share a value (one cell, say) has a number, skips the gather that the other ranks enter,
+    and the script hangs. With several processes the values are gathered unsimplified and then simplified as
+    PyNN does on one process (an array of one value becomes that value)."""
+    def wrapper(self, parameter_names, gather=False, simplify=True):
+        if not (gather and simplify and self._simulator.state.num_processes > 1):
+            return original(self, parameter_names, gather=gather, simplify=simplify)
+        values = original(self, parameter_names, gather=True, simplify=False)
+        if isinstance(parameter_names, str):
+            return _simplified(values)
+        return [_simplified(value) for value in values]
+    return wrapper
+
+
+def _simplified(values):
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.size and values.dtype != object \
+            and (values == values[0]).all():
+        return values[0]
+    return values
+
+
+def install() -> None:
+    """Wrap the four places in pyNN.nest's Population and PopulationView (once)."""
+    from pyNN.nest.populations import Population, PopulationView
+
+    for cls, name, wrap in ((Population, "_create_cells", _one_dimensional_local_mask),
+                            (Population, "id_to_index", _empty_ids_to_no_indices),
+                            (Population, "_get_native_parameters", _no_local_cells_no_parameters),
+                            (Population, "get", _gather_before_simplifying),
+                            (PopulationView, "get", _gather_before_simplifying)):
+        original = getattr(cls, name)
+        if not getattr(original, _MARK, False):
+            wrapper = functools.update_wrapper(wrap(original), original)
+            setattr(wrapper, _MARK, True)
+            setattr(cls, name, wrapper)
