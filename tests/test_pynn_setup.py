@@ -37,6 +37,7 @@ def test_module_survives_a_second_setup_reset_and_threads():
 
 def test_hooks_wrap_once_however_often_installed():
     from pyNN.nest import nestml, populations
+    from pyNN.nest.recording import Recorder
 
     from glif_pynn.nest import hooks
     hooks.install_hooks()
@@ -46,17 +47,17 @@ def test_hooks_wrap_once_however_often_installed():
         assert not getattr(wrapped.__wrapped__, "_glif_pynn_hook", False), "wrapped twice"
     for wrapped in (populations.Population._create_cells, populations.Population.id_to_index,
                     populations.Population._get_native_parameters, populations.Population.get,
-                    populations.PopulationView.get):
-        assert getattr(wrapped, "_glif_pynn_mpi_mend", False), wrapped
-        assert not getattr(wrapped.__wrapped__, "_glif_pynn_mpi_mend", False), "wrapped twice"
+                    populations.PopulationView.get, Recorder.record):
+        assert getattr(wrapped, "_glif_pynn_mend", False), wrapped
+        assert not getattr(wrapped.__wrapped__, "_glif_pynn_mend", False), "wrapped twice"
 
 
 def test_mpi_mends_change_nothing_on_one_process(sim_):
-    """The mends for populations without local cells (glif_pynn.nest.pynn_mpi, tested on 2 ranks in the MPI
+    """The mends for populations without local cells (glif_pynn.nest.pynn_mends, tested on 2 ranks in the MPI
     tier) leave one process as pyNN.nest has it: a single cell's mask, no-index lookups, get() with and without
     gathering."""
     import numpy as np
-    from glif_pynn.nest import pynn_mpi
+    from glif_pynn.nest import pynn_mends
     single = sim.Population(1, GLIF_curr_exp(tau_refrac=3.0))
     pair = sim.Population(2, GLIF_curr_exp())
     pair.set(tau_refrac=[2.0, 4.0])
@@ -65,8 +66,32 @@ def test_mpi_mends_change_nothing_on_one_process(sim_):
     assert single.get("tau_refrac", gather=True) == 3.0 and single[0:1].get("tau_refrac", gather=True) == 3.0
     assert pair.get("tau_refrac", gather=True).tolist() == [2.0, 4.0]
     assert pair.get(["tau_refrac", "cm"], gather=True, simplify=False)[1].tolist() == [pair.get("cm")] * 2
-    assert pynn_mpi._simplified(np.array([1.5, 1.5])) == 1.5 and pynn_mpi._simplified(np.zeros(0)).size == 0
-    assert pynn_mpi._simplified(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
+    assert pynn_mends._simplified(np.array([1.5, 1.5])) == 1.5 and pynn_mends._simplified(np.zeros(0)).size == 0
+    assert pynn_mends._simplified(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
+
+
+def test_recording_more_after_run_is_refused_clearly_and_changes_nothing(sim_):
+    """pyNN.nest connects its recorders at the first run(); recording another variable or more cells after it
+    failed on a bare assertion, after noting the variable as recorded (get_data() then failed too). Now a
+    NotImplementedError says why and what to do, nothing changes, and recording again what is recorded passes."""
+    cells = sim.Population(3, GLIF_curr_exp(i_offset=0.3), label="glif")
+    others = sim.Population(2, sim.IF_curr_exp(i_offset=1.0), label="iaf")
+    cells[0:2].record(["spikes", "v"])
+    others.record("spikes")
+    sim.run(30.0)
+    cells[0:2].record(["spikes", "v"])          # the same again: nothing to add
+    others.record("spikes")
+    for record, what in ((lambda: cells.record("theta"), "'theta' of 'glif'"),
+                         (lambda: cells.record("v"), "'v' of 'glif'"),           # a third cell
+                         (lambda: cells[2:3].record("spikes"), "'spikes' of 'glif'"),
+                         (lambda: others.record("v"), "'v' of 'iaf'")):
+        with pytest.raises(NotImplementedError, match=f"cannot start recording {what} after the first run"):
+            record()
+    sim.run(30.0)
+    segment = cells.get_data().segments[0]
+    assert [signal.name for signal in segment.analogsignals] == ["v"] and segment.analogsignals[0].shape[1] == 2
+    assert len(segment.spiketrains) == 2 and all(len(train) > 0 for train in segment.spiketrains)
+    assert len(others.get_data().segments[0].spiketrains) == 2
 
 
 def run_script(code):

@@ -31,7 +31,7 @@ Wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent):
 
 It also installs two things that are not about the GLIF types: glif-pynn's fast construction path for
 projections (:mod:`glif_pynn.nest.projections`) and the mends of pyNN.nest for ranks that hold no cell of
-a population (:mod:`glif_pynn.nest.pynn_mpi`).
+a population (:mod:`glif_pynn.nest.pynn_mends`).
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ import numpy as np
 from pyNN.parameters import LazyArray
 
 from glif_pynn.build import BuildError, is_current_build_cached
-from glif_pynn.nest import module, mpi, projections, pynn_mpi
+from glif_pynn.nest import module, mpi, projections, pynn_mends
 from glif_pynn.toolchain import ToolchainError
 
 _MARK = "_glif_pynn_hook"
@@ -118,7 +118,7 @@ def install_hooks() -> None:
     if not getattr(populations.Population._set_initial_value_array, _MARK, False):
         populations.Population._set_initial_value_array = _scale_initial_values(
             populations.Population._set_initial_value_array)
-    pynn_mpi.install()        # populations without a cell on this rank (pyNN.nest's own gaps)
+    pynn_mends.install()        # populations without a cell on this rank (pyNN.nest's own gaps)
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
     mpi.protect_late(nest)    # imported after setup(): the wrapped post-reset step did not run for this kernel

@@ -1,11 +1,17 @@
-"""pyNN.nest 0.13 under MPI, on a rank that holds no cell of a population: four mends.
+"""Mends for pyNN.nest 0.13, for every cell type: ranks without a cell of a population, recording after run().
 
-A population's cells are spread over the MPI ranks, so on all ranks but one a population of one cell has
-no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
+Under MPI a population's cells are spread over the ranks, so on all ranks but one a population of one cell
+has no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
 Population fails while it is made (its own ``initialize()``), ``get_data()`` and ``get()`` fail, and
-``get(gather=True)`` hangs. :func:`install` (called by :mod:`glif_pynn.nest` at import) wraps the four
-places, for every cell type; each wrapper says what it mends. With them a script gathers on rank 0 what
-one process gives (``tests/mpi/single_cell_population.py``); on one process they change nothing.
+``get(gather=True)`` hangs. Four wrappers mend these places; with them a script gathers on rank 0 what one
+process gives (``tests/mpi/single_cell_population.py``); on one process they change nothing.
+
+``record()`` of something new after the first ``run()`` failed with a bare AssertionError deep in pyNN.nest
+(NEST's recorders are connected at the first run and cannot take more cells or variables); it is now a
+NotImplementedError that says so, as on the reference backend, and recording again what is already recorded
+is left alone.
+
+:func:`install` (called by :mod:`glif_pynn.nest` at import) wraps them once; each wrapper says what it mends.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import functools
 
 import numpy as np
 
-_MARK = "_glif_pynn_mpi_mend"
+_MARK = "_glif_pynn_mend"
 
 
 def _one_dimensional_local_mask(original):
@@ -71,11 +77,39 @@ def _simplified(values):
     return values
 
 
-def install() -> None:
-    """Wrap the four places in pyNN.nest's Population and PopulationView (once)."""
-    from pyNN.nest.populations import Population, PopulationView
+def _record_only_before_the_first_run(original):
+    """pyNN.nest connects its spike recorder and multimeter to the cells at the first run(); asked afterwards
+    to record more cells or another variable, it failed on ``assert not self._connected``, after it had
+    already noted the variable as recorded (so that get_data() failed too). Checked first, before anything
+    changes; recording again what is recorded already passes through."""
+    def wrapper(self, variables, ids, sampling_interval=None, locations=None):
+        if variables is None or locations is not None or not (self._multimeter._connected
+                                                               or self._spike_detector._connected):
+            return original(self, variables, ids, sampling_interval, locations)
+        ids = set(ids)
+        names = getattr(self.population.celltype, "variable_map", {})      # PyNN name -> NEST name
+        left = []                       # variables whose recorder is not connected yet
+        for variable in self._localize_variables(variables, None):
+            spikes = variable.name == "spikes"
+            device = self._spike_detector if spikes else self._multimeter
+            if not device._connected:
+                left.append(variable.name)
+            elif ids - self.recorded_all[variable] or not (spikes or names.get(variable.name, variable.name)
+                                                           in device.variables):
+                raise NotImplementedError(
+                    f"pyNN.nest cannot start recording {variable.name!r} of {self.population.label!r} after the "
+                    "first run(): NEST connects its recorders to the cells then. Call record() for everything "
+                    "to be recorded before the first run() (a new setup() starts afresh)")
+        return original(self, left, ids, sampling_interval, None) if left else None
+    return wrapper
 
-    for cls, name, wrap in ((Population, "_create_cells", _one_dimensional_local_mask),
+
+def install() -> None:
+    """Wrap the places in pyNN.nest's Population, PopulationView and Recorder (once)."""
+    from pyNN.nest.populations import Population, PopulationView
+    from pyNN.nest.recording import Recorder
+
+    for cls, name, wrap in ((Recorder, "record", _record_only_before_the_first_run),(Population, "_create_cells", _one_dimensional_local_mask),
                             (Population, "id_to_index", _empty_ids_to_no_indices),
                             (Population, "_get_native_parameters", _no_local_cells_no_parameters),
                             (Population, "get", _gather_before_simplifying),
