@@ -46,7 +46,7 @@ def test_hooks_wrap_once_however_often_installed():
         assert getattr(wrapped, "_glif_pynn_hook", False), wrapped
         assert not getattr(wrapped.__wrapped__, "_glif_pynn_hook", False), "wrapped twice"
     for wrapped in (populations.Population._create_cells, populations.Population.id_to_index,
-                    populations.Population._get_native_parameters, populations.Population.get,
+                    populations.PopulationMixin._get_native_parameters, populations.Population.get,
                     populations.PopulationView.get, Recorder.record):
         assert getattr(wrapped, "_glif_pynn_mend", False), wrapped
         assert not getattr(wrapped.__wrapped__, "_glif_pynn_mend", False), "wrapped twice"

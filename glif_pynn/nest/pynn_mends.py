@@ -105,13 +105,13 @@ def _record_only_before_the_first_run(original):
 
 
 def install() -> None:
-    """Wrap the places in pyNN.nest's Population, PopulationView and Recorder (once)."""
-    from pyNN.nest.populations import Population, PopulationView
+    """Wrap the places in pyNN.nest's Population, PopulationView (and their mixin) and Recorder (once)."""
+    from pyNN.nest.populations import Population, PopulationMixin, PopulationView
     from pyNN.nest.recording import Recorder
 
     for cls, name, wrap in ((Recorder, "record", _record_only_before_the_first_run),(Population, "_create_cells", _one_dimensional_local_mask),
                             (Population, "id_to_index", _empty_ids_to_no_indices),
-                            (Population, "_get_native_parameters", _no_local_cells_no_parameters),
+                            (PopulationMixin, "_get_native_parameters", _no_local_cells_no_parameters),
                             (Population, "get", _gather_before_simplifying),
                             (PopulationView, "get", _gather_before_simplifying)):
         original = getattr(cls, name)

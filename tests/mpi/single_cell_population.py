@@ -32,10 +32,11 @@ recorded = cell.get_data().segments[0]
 received = targets.get_data("spikes").segments[0]
 other_spikes = other.get_data("spikes").segments[0].spiketrains      # gathered on rank 0 only
 tau_refrac = cell.get("tau_refrac", gather=True)
+view_tau_refrac = targets[1:2].get("tau_refrac", gather=True)      # a view of one cell: no local cell on a rank
 if sim.rank() == 0:
     v = recorded.filter(name="v")[0]
     with open(output, "w") as handle:
-        json.dump({"processes": sim.num_processes(), "tau_refrac": float(tau_refrac),
+        json.dump({"processes": sim.num_processes(), "tau_refrac": float(tau_refrac), "view_tau_refrac": float(view_tau_refrac),
                    "spikes": [[float(t) for t in st.magnitude] for st in recorded.spiketrains],
                    "v": [float(x) for x in v.magnitude[:, 0]],
                    "other": [float(t) for t in other_spikes[0].magnitude],
