@@ -31,7 +31,7 @@ Wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent):
 
 It also installs two things that are not about the GLIF types: glif-pynn's fast construction path for
 projections (:mod:`glif_pynn.nest.projections`) and the mends of pyNN.nest for ranks that hold no cell of
-a population (:mod:`glif_pynn.nest.pynn_mends`).
+a population and for record() after run() (:mod:`glif_pynn.nest.pynn_mends`).
 """
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def install_hooks() -> None:
     if not getattr(populations.Population._set_initial_value_array, _MARK, False):
         populations.Population._set_initial_value_array = _scale_initial_values(
             populations.Population._set_initial_value_array)
-    pynn_mends.install()        # populations without a cell on this rank (pyNN.nest's own gaps)
+    pynn_mends.install()      # pyNN.nest's own gaps: ranks without a cell, record() after run()
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
     mpi.protect_late(nest)    # imported after setup(): the wrapped post-reset step did not run for this kernel
