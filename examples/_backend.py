@@ -1,4 +1,4 @@
-"""What the three example scripts share: the backend switch, the common options, saving a figure.
+"""What the example scripts share: the backend switch, the common options, rank 0, saving a figure.
 
 ``--backend nest`` runs on pyNN.nest with the cell types of glif_pynn.nest;
 ``--backend reference`` on glif_pynn.reference, the pure-numpy PyNN backend (imported
@@ -28,6 +28,12 @@ def load_backend(name: str):
                              f"{', '.join(missing)}); use --backend nest")
         return sim, sim
     raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def main_process(sim) -> bool:
+    """True on MPI rank 0, and on a single process: where PyNN gathers the recorded data, so the one process that
+    reports and draws (under ``mpirun`` the others take part in the simulation and the gathering only)."""
+    return sim.rank() == 0
 
 
 def parser(name: str, description: str, duration: float) -> argparse.ArgumentParser:

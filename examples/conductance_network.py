@@ -11,10 +11,11 @@ rate and the distribution of single-cell firing rates.
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import numpy as np
 
-from _backend import load_backend, parser, pyplot, save
+from _backend import load_backend, main_process, parser, pyplot, save
 
 N_EXC, N_INH = 80, 20
 CONNECTION_PROBABILITY = 0.1
@@ -23,7 +24,7 @@ NOISE_MEAN, NOISE_STDEV = 0.24, 0.12  # nA; the mean alone is just below rheobas
 SEED = 20260611
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> Optional[dict]:
     args = parser("conductance_network", __doc__.splitlines()[0], duration=1000.0).parse_args(argv)
     sim, cells = load_backend(args.backend)
     from pyNN.random import NumpyRNG, RandomDistribution
@@ -50,6 +51,9 @@ def main(argv=None) -> dict:
     sim.run(args.duration)
 
     segment = network.get_data().segments[0]
+    if not main_process(sim):           # under MPI: rank 0 has the gathered data
+        sim.end()
+        return None
     trains = [st.rescale("ms").magnitude for st in segment.spiketrains]
     rates = np.array([len(st) for st in trains]) / (args.duration / 1000.0)
     v = segment.filter(name="v")[0]

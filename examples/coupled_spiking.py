@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import itertools
 import sys
+from typing import Optional
 
 import numpy as np
 
-from _backend import load_backend, parser, pyplot, save
+from _backend import load_backend, main_process, parser, pyplot, save
 
 N = 20
 COUPLINGS = (0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)   # nA per synapse
@@ -69,13 +70,15 @@ def run_once(sim, cells, weight: float, duration: float):
     return v.times.rescale("ms").magnitude, np.asarray(v.magnitude), trains
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> Optional[dict]:
     args = parser("coupled_spiking", __doc__.splitlines()[0], duration=2000.0).parse_args(argv)
     sim, cells = load_backend(args.backend)
     half = args.duration / 2
     results = {"coupling": np.array(COUPLINGS), "chi": [], "sttc": [], "rate": [], "rasters": {}}
     for weight in COUPLINGS:
         t, v, trains = run_once(sim, cells, weight, args.duration)
+        if not main_process(sim):       # under MPI: rank 0 has the gathered data
+            continue
         late = t >= half
         results["chi"].append(chi(v[late]))
         results["sttc"].append(mean_sttc(trains, half, args.duration))
@@ -83,6 +86,8 @@ def main(argv=None) -> dict:
         results["rasters"][weight] = trains
         print(f"w = {weight:g} nA: chi = {results['chi'][-1]:.3f}, STTC = {results['sttc'][-1]:.3f}, "
               f"rate = {results['rate'][-1]:.1f} Hz")
+    if not main_process(sim):
+        return None
     for key in ("chi", "sttc", "rate"):
         results[key] = np.array(results[key])
 

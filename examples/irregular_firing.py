@@ -21,10 +21,11 @@ differ, so the runs agree in distribution, not spike for spike.
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import numpy as np
 
-from _backend import load_backend, parser, pyplot, save
+from _backend import load_backend, main_process, parser, pyplot, save
 
 DELTA_U = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)    # mV
 N_PER = 40                                         # cells per delta_u
@@ -80,17 +81,22 @@ def summarise(trains, duration: float) -> dict:
     return {"rows": rows}
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> Optional[dict]:
     args = parser("irregular_firing", __doc__.splitlines()[0], duration=3000.0)
     args.add_argument("--seed", type=int, default=1, help="rng_seed given to setup() (default: %(default)s)")
     args = args.parse_args(argv)
     sim, cells = load_backend(args.backend)
     results = {}
     for drive in ("constant", "fluctuating"):
-        results[drive] = summarise(run(sim, cells, drive, args.duration, args.seed), args.duration)
+        trains = run(sim, cells, drive, args.duration, args.seed)
+        if not main_process(sim):       # under MPI: rank 0 has the gathered data
+            continue
+        results[drive] = summarise(trains, args.duration)
         for row in results[drive]["rows"]:
             print(f"{drive} input, delta_u = {row['delta_u']:g} mV: rate {row['rate']:.1f} Hz, ISI CV {row['cv']:.3f}")
 
+    if not main_process(sim):
+        return None
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
     for drive, marker in (("constant", "o-"), ("fluctuating", "s-")):

@@ -10,13 +10,14 @@ after-spike currents and the stimulus; the spike times are printed.
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import numpy as np
 
-from _backend import load_backend, parser, pyplot, save
+from _backend import load_backend, main_process, parser, pyplot, save
 
 
-def main(argv=None) -> np.ndarray:
+def main(argv=None) -> Optional[np.ndarray]:
     options = parser("single_neuron", __doc__.splitlines()[0], duration=1000.0)
     options.add_argument("--amplitude", type=float, default=0.3, help="current step in nA (default: %(default)s)")
     args = options.parse_args(argv)
@@ -30,10 +31,14 @@ def main(argv=None) -> np.ndarray:
     sim.run(args.duration)
 
     segment = neuron.get_data().segments[0]
+    v_thresh = neuron.get("v_thresh", gather=True)
+    if not main_process(sim):           # under MPI: rank 0 has the gathered data
+        sim.end()
+        return None
     spikes = segment.spiketrains[0].rescale("ms").magnitude
     trace = {sig.name: sig for sig in segment.analogsignals}
     t = trace["v"].times.rescale("ms").magnitude
-    v_thresh = float(neuron.get("v_thresh"))
+    v_thresh = float(v_thresh)
     print(f"GLIF_curr_exp on {args.backend}, {args.amplitude} nA from {on:g} to {off:g} ms: {len(spikes)} spikes")
     print("spike times (ms):", " ".join(f"{s:.1f}" for s in spikes))
 

@@ -252,3 +252,20 @@ def test_sonata_network_on_two_ranks_writes_the_spikes_of_one_process(tmp_path):
     assert lines[2][1] == lines[1][1], "the network's cells and connections, not rank 0's share"
     assert f"{len(spikes[1])} spikes written" in lines[2][2]
     assert lines[2][3].split(" (build")[0] == lines[1][3].split(" (build")[0]
+
+
+@pytest.mark.parametrize("example, options", [("single_neuron", []), ("coupled_spiking", ["--duration", "300"])])
+def test_examples_report_once_under_mpi_what_one_process_reports(tmp_path, example, options):
+    """The source document's example scripts under mpirun: rank 0, which holds the gathered data, prints the
+    results and writes the figure, once; the other rank only simulates (before, it printed results of its
+    share, single_neuron failed there, and both ranks wrote the same figure). The results match one process."""
+    printed = {}
+    for ranks in (2, 1):
+        figure = tmp_path / f"{example}-{ranks}.png"
+        result = run_on_ranks([ROOT / "examples" / f"{example}.py", "--output", figure, *options], ranks,
+                              f"{example} on {ranks} rank(s)", timeout=300)
+        lines = [line for line in result.stdout.splitlines() if line[:1].strip()]     # NEST's banner is indented
+        assert [line for line in lines if line.startswith("figure:")] == [f"figure: {figure}"]
+        assert figure.stat().st_size > 10_000
+        printed[ranks] = [line for line in lines if not line.startswith("figure:")]
+    assert printed[1] and printed[2] == printed[1]
