@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from typing import Optional
 
 import numpy as np
 
-from _backend import load_backend, parser, pyplot, save
+from _backend import load_backend, main_process, parser, pyplot, save
 from glif_pynn import chimera, synchrony
 
 RASTER_MS = 250.0       # the rasters show the last 250 ms
@@ -108,7 +109,7 @@ def describe(name: str, run) -> str:
                    f"rates {s['rate_hz'][0]:.1f}/{s['rate_hz'][1]:.1f} Hz")
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> Optional[dict]:
     cli = parser("chimera", __doc__.splitlines()[0], duration=10000.0)
     ring0, two0 = chimera.RING_CHIMERA, chimera.TWO_CHIMERA
     cli.add_argument("--seed", type=int, default=0, help="seed of the initial voltages (default: %(default)s)")
@@ -124,6 +125,8 @@ def main(argv=None) -> dict:
     ring = replace(ring0, n=args.ring_n, coupling_range=args.ring_range, g=args.ring_g)
     two = replace(two0, n=args.n, g_self=args.g_self, g_cross=args.g_cross)
     ring_trains, two_trains = chimera.run_batch(sim, cells, [(ring, args.seed), (two, args.seed)], args.duration)
+    if not main_process(sim):           # under MPI: rank 0 has the gathered spikes
+        return None
     transient, windows = chimera.schedule(args.duration)
     ring_run = chimera.analyse_ring(ring_trains, transient, args.duration, windows)
     two_run = chimera.analyse_two_populations(two_trains, two.n, transient, args.duration, windows)
