@@ -197,7 +197,9 @@ def check_resume(out: Path, options: dict, resume: bool) -> None:
 
 def _options_text(options: dict) -> str:
     quick = "--quick" if options.get("quick") else "no --quick"
-    return f"{quick} and --sizes {','.join(f'{n:g}' for n in options.get('sizes') or ())}"
+    sizes = (f"{n:g}" if n < 1e5 else f"{n:.0e}".replace("e+0", "e").replace("e+", "e")     # 1e6, as --sizes takes it
+             for n in options.get("sizes") or ())
+    return f"{quick} and --sizes {','.join(sizes)}"
 
 
 def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], None]] = None,

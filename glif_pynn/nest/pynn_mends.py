@@ -109,7 +109,8 @@ def install() -> None:
     from pyNN.nest.populations import Population, PopulationMixin, PopulationView
     from pyNN.nest.recording import Recorder
 
-    for cls, name, wrap in ((Recorder, "record", _record_only_before_the_first_run),(Population, "_create_cells", _one_dimensional_local_mask),
+    for cls, name, wrap in ((Recorder, "record", _record_only_before_the_first_run),
+                            (Population, "_create_cells", _one_dimensional_local_mask),
                             (Population, "id_to_index", _empty_ids_to_no_indices),
                             (PopulationMixin, "_get_native_parameters", _no_local_cells_no_parameters),
                             (Population, "get", _gather_before_simplifying),
