@@ -175,24 +175,36 @@ class ResumeError(ValueError):
     """``--resume`` into a folder whose studies came from other options (or from unknown ones)."""
 
 
-def check_resume(out: Path, options: dict, resume: bool) -> None:
-    """Create ``out`` and record the run's ``options`` in it (``options.json``); with ``resume``, first make sure
-    that the studies already there came from a run with the same options, since a resumed report mixes their
-    figures with the new ones. Raises ResumeError naming both sets of options (nothing written)."""
+def check_resume(out: Path, options: dict, resume: bool) -> set[str]:
+    """Create ``out`` and record the run's ``options`` in it (``options.json``, with the studies this run has
+    written, none yet); return the studies that ``resume`` may read back: those an earlier run with the same
+    options recorded as written (a study file another run left is run again). With ``resume``, studies there
+    from other or unknown options are refused, since a resumed report would mix their figures with the new ones:
+    ResumeError naming both sets of options, nothing written."""
     path = out / OPTIONS_FILE
+    reusable: set[str] = set()
     if resume and out.is_dir():
         earlier = json.loads(path.read_text()) if path.is_file() else None
         studies = sorted(p.name for p in out.glob("*.json") if p.name not in (OPTIONS_FILE, "machine.json"))
         if earlier is None and studies:
             raise ResumeError(f"{out} holds studies ({', '.join(studies[:3])}{', ...' if len(studies) > 3 else ''}) "
-                             f"but no {OPTIONS_FILE}, so the options they were run with are unknown; run without "
-                             "--resume (every study runs again) or into a new --output folder")
-        if earlier is not None and earlier != options:
-            raise ResumeError(f"{out} holds studies run with {_options_text(earlier)}; --resume needs the same "
-                             f"options, and these are {_options_text(options)}: give those options again, or run "
-                             "without --resume (every study runs again)")
+                              f"but no {OPTIONS_FILE}, so the options they were run with are unknown; run without "
+                              "--resume (every study runs again) or into a new --output folder")
+        if earlier is not None:
+            written = earlier.pop("studies", [])
+            if earlier != options:
+                raise ResumeError(f"{out} holds studies run with {_options_text(earlier)}; --resume needs the same "
+                                  f"options, and these are {_options_text(options)}: give those options again, or "
+                                  "run without --resume (every study runs again)")
+            reusable = set(written)
     out.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps(options, indent=1))
+    record_written(out, options, sorted(reusable))
+    return reusable
+
+
+def record_written(out: Path, options: dict, studies: list[str]) -> None:
+    """``options.json``: the run's options and the studies written under them so far."""
+    write_text(out / OPTIONS_FILE, json.dumps(dict(options, studies=studies), indent=1))
 
 
 def _options_text(options: dict) -> str:
@@ -206,14 +218,15 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
             sizes: Optional[tuple] = None, resume: bool = False) -> Path:
     """Run every study and write the report into ``out`` (``quick``: small sizes, one repeat;
     ``sizes``: the numbers of isolated neurons, default 1e3 to 1e6; ``resume``: read back the studies
-    whose JSON file an interrupted run with the same options left in ``out``, and run only the rest;
-    the report names the studies read back and when their files were written)."""
+    that an interrupted run with the same options wrote into ``out`` (as its ``options.json`` records), and run
+    only the rest; the report names the studies read back and when their files were written)."""
     import importlib.util
 
     from comparisons import (agreement_glif_cond, agreement_glif_psc, agreement_reference, chimera, convergence,
                              escape_noise, fitting, network, performance)
     sizes = tuple(float(n) for n in (sizes or ((1e3, 1e4) if quick else (1e3, 1e4, 1e5, 1e6))))
-    check_resume(out, {"quick": quick, "sizes": list(sizes)}, resume)
+    options = {"quick": quick, "sizes": list(sizes)}
+    reusable = check_resume(out, options, resume)
     say = progress or print
     results = {"machine": machine_description()}
     steps = [("agreement with glif_psc", lambda: agreement_glif_psc.run(progress=None)),
@@ -249,7 +262,7 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
     reused = {}
     for i, ((title, study), key) in enumerate(zip(steps, keys), 1):
         path = out / f"{key}.json"
-        if resume and path.is_file():
+        if resume and key in reusable and path.is_file():
             results[key] = json.loads(path.read_text())
             reused[key] = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
             say(f"[{i}/{len(steps)}] {title}: read back from {path} (written {reused[key]})")
@@ -258,6 +271,8 @@ def run_all(out: Path, quick: bool = False, progress: Optional[Callable[[str], N
         started = time.monotonic()
         results[key] = study()
         write_text(path, json.dumps(results[key], indent=1))
+        reusable.add(key)
+        record_written(out, options, sorted(reusable))
         say(f"      done in {time.monotonic() - started:.0f} s")
     if reused:
         results["machine"][READ_BACK] = ", ".join(

@@ -46,8 +46,9 @@ def test_every_study_in_the_report_has_its_own_section(tmp_path):
 
 @pytest.mark.parametrize("resume", [False, True])
 def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, monkeypatch, resume):
-    """`glif-pynn compare --resume`: a study whose JSON an interrupted run left is read back, not run again;
-    without --resume every study runs; the report names the studies read back."""
+    """`glif-pynn compare --resume`: a study whose JSON an interrupted run with the same options wrote (and
+    recorded in options.json) is read back, not run again; a study file it did not record runs again; without
+    --resume every study runs; options.json ends listing every study; the report names those read back."""
     import importlib
     ran, reported = [], {}
     modules = ("agreement_glif_psc", "agreement_glif_cond", "agreement_reference", "convergence", "performance",
@@ -62,14 +63,18 @@ def test_compare_resume_reads_back_finished_studies_and_runs_the_rest(tmp_path, 
     monkeypatch.setattr(report, "brian2_available", lambda: False)
     monkeypatch.setattr(report, "convergence_figure", lambda *a: None)
     monkeypatch.setattr(report, "write_report", lambda results, out: reported.update(results) or out / "report.md")
-    for name in ("agreement_glif_psc", "performance"):
+    for name in ("agreement_glif_psc", "performance", "network"):
         (tmp_path / f"{name}.json").write_text(json.dumps({"from": "earlier run"}))
-    (tmp_path / report.OPTIONS_FILE).write_text(json.dumps({"quick": False, "sizes": [1e3, 1e4, 1e5, 1e6]}))
+    # the earlier run recorded the first two as written under these options; network.json came from elsewhere
+    (tmp_path / report.OPTIONS_FILE).write_text(json.dumps({"quick": False, "sizes": [1e3, 1e4, 1e5, 1e6],
+                                                            "studies": ["agreement_glif_psc", "performance"]}))
 
     report.run_all(tmp_path, resume=resume, progress=lambda line: None)
 
     skipped = {"agreement_glif_psc", "performance"} if resume else set()
-    assert "agreement_glif_cond" in ran and "fitting" in ran and "figures" in ran
+    assert "agreement_glif_cond" in ran and "fitting" in ran and "figures" in ran and "network" in ran
+    recorded = json.loads((tmp_path / report.OPTIONS_FILE).read_text())
+    assert recorded["quick"] is False and set(recorded["studies"]) == set(ran) | skipped
     assert skipped.isdisjoint(ran) and len(ran) == len(set(ran))
     for name in ("agreement_glif_psc", "performance"):
         expected = {"from": "earlier run"} if resume else {"ran": name}
