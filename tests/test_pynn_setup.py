@@ -87,6 +87,8 @@ def test_recording_more_after_run_is_refused_clearly_and_changes_nothing(sim_):
                          (lambda: others.record("v"), "'v' of 'iaf'")):
         with pytest.raises(NotImplementedError, match=f"cannot start recording {what} after the first run"):
             record()
+    with pytest.raises(sim.errors.RecordingError):      # what the cell type cannot record: PyNN's own error
+        cells.record("gsyn_exc")
     sim.run(30.0)
     segment = cells.get_data().segments[0]
     assert [signal.name for signal in segment.analogsignals] == ["v"] and segment.analogsignals[0].shape[1] == 2

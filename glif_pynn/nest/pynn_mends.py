@@ -92,8 +92,8 @@ def _record_only_before_the_first_run(original):
         for variable in self._localize_variables(variables, None):
             spikes = variable.name == "spikes"
             device = self._spike_detector if spikes else self._multimeter
-            if not device._connected:
-                left.append(variable.name)
+            if not device._connected or not self.population.can_record(variable.name):
+                left.append(variable.name)      # PyNN records it, or says that the cell type cannot
             elif ids - self.recorded_all[variable] or not (spikes or names.get(variable.name, variable.name)
                                                            in device.variables):
                 raise NotImplementedError(
