@@ -70,6 +70,18 @@ def test_mpi_mends_change_nothing_on_one_process(sim_):
     assert pynn_mends._simplified(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
 
 
+def test_mends_are_only_installed_on_the_pyNN_they_were_written_for(monkeypatch):
+    """The mends reach into pyNN.nest 0.13's internals; on another PyNN they wrap nothing."""
+    import pyNN
+    from pyNN.nest.populations import Population
+    from glif_pynn.nest import pynn_mends
+    assert pynn_mends.install() is True and pyNN.__version__.startswith(pynn_mends.PYNN_VERSIONS)
+    monkeypatch.setattr(pyNN, "__version__", "0.14.0")
+    monkeypatch.setattr(Population, "_create_cells", Population._create_cells.__wrapped__)
+    assert pynn_mends.install() is False
+    assert not getattr(Population._create_cells, "_glif_pynn_mend", False)
+
+
 def test_recording_more_after_run_is_refused_clearly_and_changes_nothing(sim_):
     """pyNN.nest connects its recorders at the first run(); recording another variable or more cells after it
     failed on a bare assertion, after noting the variable as recorded (get_data() then failed too). Now a

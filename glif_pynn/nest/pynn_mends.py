@@ -20,6 +20,8 @@ import functools
 import numpy as np
 
 _MARK = "_glif_pynn_mend"
+#: The PyNN versions whose pyNN.nest internals these wrappers were written against (and tested with).
+PYNN_VERSIONS = ("0.13.",)
 
 
 def _one_dimensional_local_mask(original):
@@ -104,10 +106,15 @@ def _record_only_before_the_first_run(original):
     return wrapper
 
 
-def install() -> None:
-    """Wrap the places in pyNN.nest's Population, PopulationView (and their mixin) and Recorder (once)."""
+def install() -> bool:
+    """Wrap the places in pyNN.nest's Population, PopulationView (and their mixin) and Recorder (once); False,
+    wrapping nothing, for a PyNN whose internals these wrappers were not written against."""
+    import pyNN
     from pyNN.nest.populations import Population, PopulationMixin, PopulationView
     from pyNN.nest.recording import Recorder
+
+    if not pyNN.__version__.startswith(PYNN_VERSIONS):
+        return False
 
     for cls, name, wrap in ((Recorder, "record", _record_only_before_the_first_run),
                             (Population, "_create_cells", _one_dimensional_local_mask),
@@ -120,3 +127,4 @@ def install() -> None:
             wrapper = functools.update_wrapper(wrap(original), original)
             setattr(wrapper, _MARK, True)
             setattr(cls, name, wrapper)
+    return True
