@@ -35,7 +35,6 @@ a population and for record() after run() (:mod:`glif_pynn.nest.pynn_mends`).
 """
 from __future__ import annotations
 
-import functools
 import re
 
 import numpy as np
@@ -43,15 +42,10 @@ from pyNN.parameters import LazyArray
 
 from glif_pynn.build import BuildError, is_current_build_cached
 from glif_pynn.nest import module, mpi, projections, pynn_mends
+from glif_pynn.nest._wrapping import wrap_once
 from glif_pynn.toolchain import ToolchainError
 
 _MARK = "_glif_pynn_hook"
-
-
-def _marked(wrapper, original):
-    functools.update_wrapper(wrapper, original)
-    setattr(wrapper, _MARK, True)
-    return wrapper
 
 
 def _load_module_after_reset(original):
@@ -61,7 +55,7 @@ def _load_module_after_reset(original):
         import nest
         mpi.protect(nest)      # before any connection: compressed spikes off where NEST's MPI bug bites
         return result
-    return _marked(wrapper, original)
+    return wrapper
 
 
 def _scale_initial_values(original):
@@ -71,7 +65,7 @@ def _scale_initial_values(original):
         if isinstance(self.celltype, GLIFNestCellType):
             value = to_nest_units(value, self.celltype.scale_factors[variable])
         return original(self, variable, value)
-    return _marked(wrapper, original)
+    return wrapper
 
 
 #: NESTML states that PyNN does not know and so does not restore at reset()
@@ -90,7 +84,7 @@ def _reset_hidden_states(original):
                 local = population.node_collection[np.asarray(population._mask_local, bool)]   # this rank's
                 local.set({k: v for k, v in defaults.items() if _HIDDEN_STATE.fullmatch(k)})
         return result
-    return _marked(wrapper, original)
+    return wrapper
 
 
 def to_nest_units(value: LazyArray, from_nest: float) -> LazyArray:
@@ -109,15 +103,11 @@ def install_hooks() -> None:
 
     state_class = type(simulator.state)      # pyNN.nest deletes the name simulator._State
     if hasattr(nestml, "_compile_and_resolve"):
-        if not getattr(nestml._compile_and_resolve, _MARK, False):
-            nestml._compile_and_resolve = _load_module_after_reset(nestml._compile_and_resolve)
-    elif not getattr(state_class.clear, _MARK, False):
-        state_class.clear = _load_module_after_reset(state_class.clear)
-    if not getattr(state_class.reset, _MARK, False):
-        state_class.reset = _reset_hidden_states(state_class.reset)
-    if not getattr(populations.Population._set_initial_value_array, _MARK, False):
-        populations.Population._set_initial_value_array = _scale_initial_values(
-            populations.Population._set_initial_value_array)
+        wrap_once(nestml, "_compile_and_resolve", _load_module_after_reset, _MARK)
+    else:
+        wrap_once(state_class, "clear", _load_module_after_reset, _MARK)
+    wrap_once(state_class, "reset", _reset_hidden_states, _MARK)
+    wrap_once(populations.Population, "_set_initial_value_array", _scale_initial_values, _MARK)
     pynn_mends.install()      # pyNN.nest's own gaps: ranks without a cell, record() after run()
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)

@@ -38,6 +38,8 @@ from typing import Iterator, Optional
 import nest
 import numpy as np
 
+from glif_pynn.nest._wrapping import wrap_once
+
 logger = logging.getLogger("glif_pynn")
 
 #: The PyNN versions whose ``_convergent_connect`` this module mirrors.
@@ -282,9 +284,5 @@ def install() -> bool:
                     "PyNN %s)", pyNN.__version__, "/".join(v + "x" for v in PYNN_VERSIONS))
         return False
     for name, wrap in (("__init__", _collecting_init), ("_convergent_connect", _collecting_convergent_connect)):
-        original = getattr(Projection, name)
-        if not getattr(original, _MARK, False):
-            wrapper = functools.update_wrapper(wrap(original), original)
-            setattr(wrapper, _MARK, True)
-            setattr(Projection, name, wrapper)
+        wrap_once(Projection, name, wrap, _MARK)
     return True

@@ -15,9 +15,9 @@ is left alone.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+
+from glif_pynn.nest._wrapping import wrap_once
 
 _MARK = "_glif_pynn_mend"
 #: The PyNN versions whose pyNN.nest internals these wrappers were written against (and tested with).
@@ -122,9 +122,5 @@ def install() -> bool:
                             (PopulationMixin, "_get_native_parameters", _no_local_cells_no_parameters),
                             (Population, "get", _gather_before_simplifying),
                             (PopulationView, "get", _gather_before_simplifying)):
-        original = getattr(cls, name)
-        if not getattr(original, _MARK, False):
-            wrapper = functools.update_wrapper(wrap(original), original)
-            setattr(wrapper, _MARK, True)
-            setattr(cls, name, wrapper)
+        wrap_once(cls, name, wrap, _MARK)
     return True
