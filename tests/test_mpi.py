@@ -191,16 +191,21 @@ def test_pynn_reproduction_is_correct(tmp_path, environment):
 ONE_RANK_TARGETS = ROOT / "tests" / "mpi" / "one_rank_targets.py"
 
 
+def on_two_ranks_and_one(script, tmp_path, name: str, timeout: float = 300) -> tuple[dict, dict]:
+    """The JSON that ``script OUTPUT`` writes (from rank 0) on 2 MPI ranks, and on one process."""
+    results = {}
+    for ranks in (2, 1):
+        output = tmp_path / f"{script.stem}-{ranks}.json"
+        run_on_ranks([script, output], ranks, f"{name} on {ranks} rank(s)", timeout=timeout)
+        results[ranks] = json.loads(output.read_text())
+    return results[2], results[1]
+
+
 def test_projection_onto_one_rank_between_runs_does_not_hang(tmp_path):
     """The fast path made no nest.Connect on a rank without targets, which then stayed out of NEST's
     collective exchange of targets at the next run while the other rank entered it: a hang."""
-    results = {}
-    for ranks in (2, 1):
-        output = tmp_path / f"one-rank-targets-{ranks}.json"
-        # a hang is the failure: 300 s is ten times what the run takes on a loaded 2-core machine
-        run_on_ranks([ONE_RANK_TARGETS, output], ranks, f"one rank's targets on {ranks} rank(s)", timeout=300)
-        results[ranks] = json.loads(output.read_text())
-    mpi, one = results[2], results[1]
+    # a hang is the failure: 300 s is ten times what the run takes on a loaded 2-core machine
+    mpi, one = on_two_ranks_and_one(ONE_RANK_TARGETS, tmp_path, "one rank's targets")
     assert (mpi["processes"], one["processes"]) == (2, 1)
     assert mpi["sizes"] == one["sizes"] == [6, 0]
     assert mpi["paths"] == one["paths"] == ["fast", "fast"]
@@ -216,12 +221,7 @@ def test_single_cell_populations_run_on_two_ranks_as_on_one(tmp_path):
     initialize() (a 0-d mask of local cells), in get_data() (indices of no cells) and in get() (no local
     value), and get(gather=True) hung (one rank simplified its values to a number and skipped the gather).
     With glif_pynn.nest's hooks the script runs, and rank 0 gathers what one process gives."""
-    results = {}
-    for ranks in (2, 1):
-        output = tmp_path / f"single-cell-{ranks}.json"
-        run_on_ranks([SINGLE_CELL, output], ranks, f"single-cell populations on {ranks} rank(s)", timeout=300)
-        results[ranks] = json.loads(output.read_text())
-    mpi, one = results[2], results[1]
+    mpi, one = on_two_ranks_and_one(SINGLE_CELL, tmp_path, "single-cell populations")
     assert (mpi["processes"], one["processes"]) == (2, 1)
     assert sorted(mpi["local"]) == [0, 1], "rank 0 holds one of the two single cells and lacks the other"
     assert mpi["tau_refrac"] == one["tau_refrac"] == 3.0
