@@ -50,6 +50,11 @@ def test_hooks_wrap_once_however_often_installed():
                     populations.PopulationView.get, Recorder.record):
         assert getattr(wrapped, "_glif_pynn_mend", False), wrapped
         assert not getattr(wrapped.__wrapped__, "_glif_pynn_mend", False), "wrapped twice"
+    from pyNN.recording import Recorder as BaseRecorder
+    from glif_pynn import record_all
+    record_all.install()
+    assert getattr(BaseRecorder._localize_variables, "_glif_pynn_record_all", False)
+    assert not getattr(BaseRecorder._localize_variables.__wrapped__, "_glif_pynn_record_all", False), "wrapped twice"
 
 
 def test_mpi_mends_change_nothing_on_one_process(sim_):
@@ -80,6 +85,11 @@ def test_mends_are_only_installed_on_the_pyNN_they_were_written_for(monkeypatch)
     monkeypatch.setattr(Population, "_create_cells", Population._create_cells.__wrapped__)
     assert pynn_mends.install() is False
     assert not getattr(Population._create_cells, "_glif_pynn_mend", False)
+    from pyNN.recording import Recorder
+    from glif_pynn import record_all
+    monkeypatch.setattr(Recorder, "_localize_variables", Recorder._localize_variables.__wrapped__)
+    assert record_all.install() is False
+    assert not getattr(Recorder._localize_variables, "_glif_pynn_record_all", False)
 
 
 def test_recording_more_after_run_is_refused_clearly_and_changes_nothing(sim_):

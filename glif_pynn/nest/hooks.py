@@ -41,8 +41,9 @@ import numpy as np
 from pyNN.parameters import LazyArray
 
 from glif_pynn.build import BuildError, is_current_build_cached
+from glif_pynn import record_all
 from glif_pynn.nest import module, mpi, projections, pynn_mends
-from glif_pynn.nest._wrapping import wrap_once
+from glif_pynn._wrapping import wrap_once
 from glif_pynn.toolchain import ToolchainError
 
 _MARK = "_glif_pynn_hook"
@@ -109,6 +110,7 @@ def install_hooks() -> None:
     wrap_once(state_class, "reset", _reset_hidden_states, _MARK)
     wrap_once(populations.Population, "_set_initial_value_array", _scale_initial_values, _MARK)
     pynn_mends.install()      # pyNN.nest's own gaps: ranks without a cell, record() after run()
+    record_all.install()      # record("all"): every recordable variable, as on the reference backend
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)
     mpi.protect_late(nest)    # imported after setup(): the wrapped post-reset step did not run for this kernel

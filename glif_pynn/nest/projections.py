@@ -38,7 +38,7 @@ from typing import Iterator, Optional
 import nest
 import numpy as np
 
-from glif_pynn.nest._wrapping import wrap_once
+from glif_pynn._wrapping import wrap_once
 
 logger = logging.getLogger("glif_pynn")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glif_pynn.nest._wrapping import wrap_once
+from glif_pynn._wrapping import wrap_once
 
 _MARK = "_glif_pynn_mend"
 #: The PyNN versions whose pyNN.nest internals these wrappers were written against (and tested with).

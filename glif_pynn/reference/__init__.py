@@ -29,6 +29,7 @@ from pyNN.space import Space  # noqa: F401
 from pyNN.standardmodels import build_translations  # noqa: F401
 from pyNN.standardmodels import cells as _pynn_cells, electrodes as _pynn_electrodes, synapses as _pynn_synapses
 
+from glif_pynn import record_all as _record_all
 from glif_pynn.reference import engine, neurons, propagators, quadrature, simulator, sources  # noqa: F401
 from glif_pynn.reference.control import (  # noqa: F401
     connect, create, end, get_current_time, get_max_delay, get_min_delay, get_time_step, initialize,
@@ -44,6 +45,8 @@ from glif_pynn.reference.standardmodels.cells import (  # noqa: F401
 from glif_pynn.reference.standardmodels.electrodes import (  # noqa: F401
     ACSource, DCSource, NoisyCurrentSource, StepCurrentSource)
 from glif_pynn.reference.standardmodels.synapses import StaticSynapse  # noqa: F401
+
+_record_all.install()       # record("all"): every recordable variable, as on pyNN.nest
 
 
 def __getattr__(attr: str) -> type:

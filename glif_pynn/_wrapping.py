@@ -1,4 +1,4 @@
-"""Wrapping a function of PyNN's once, however often glif_pynn.nest installs itself."""
+"""Wrapping a function of PyNN's once, however often glif_pynn installs itself (both backends use it)."""
 from __future__ import annotations
 
 import functools
