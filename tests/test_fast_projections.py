@@ -196,6 +196,16 @@ def test_fallback_to_pynn_s_own_path(case, monkeypatch):
     assert len(prj.get("weight", format="list")) > 0, "non-trivial: PyNN's own path made connections"
 
 
+@pytest.mark.parametrize("connector", [sim.FixedProbabilityConnector(0.0), sim.FromListConnector([])])
+def test_a_projection_without_connections_is_labelled_by_what_it_is(connector):
+    """No column reaches the fast path when there is no connection (or, under MPI, no target on this rank): the
+    label says what a process with columns would say, not "fast" for a plastic synapse."""
+    plastic = _one(connector, sim.TsodyksMarkramSynapse(weight=0.01, delay=1.0, U=0.5))
+    static = _one(connector)
+    assert plastic.size() == static.size() == 0
+    assert (fast.construction_path(plastic), fast.construction_path(static)) == ("pynn", "fast")
+
+
 class _CountingNest:
     """Stands in for the nest module inside pyNN.nest.projections and glif_pynn.nest.projections."""
 

@@ -257,8 +257,11 @@ def _collecting_init(original):
         finally:
             del self.__dict__[_BATCH]
         columns.connect()
-        fell_back = columns.eligible is False or (columns.eligible is None and len(self._sources) > 0)
-        setattr(self, _PATH, "pynn" if fell_back else "fast")
+        if columns.eligible is None and len(self._sources) == 0:
+            # no column reached this process (no connection, or none of the targets lives on this MPI rank):
+            # decide as a process with columns would, so that every rank gives the projection one label
+            columns.eligible = _eligible(self, dict.fromkeys(self.synapse_type.native_parameters.keys()))
+        setattr(self, _PATH, "fast" if columns.eligible else "pynn")
     return __init__
 
 
