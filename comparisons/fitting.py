@@ -42,8 +42,8 @@ def markdown(result: dict) -> str:
     return "\n".join([
         "## Fitting GLIF1-5 to a Hodgkin-Huxley neuron (examples/fit_hodgkin_huxley.py)", "",
         f"NEST's `hh_cond_exp_traub` (E_L = -65 mV) under Ornstein-Uhlenbeck currents (tau 3 ms; (mean, sd) in pA: "
-        f"{stimuli}), V recorded at 0.05 ms; {len(result['stimuli_pA'])} training and as many held-out sweeps "
-        f"(other noise seeds) of {result['sweep_ms'] / 1e3:g} s{' (quick run)' if result['quick'] else ''}. "
+        f"{stimuli}), V recorded at 0.05 ms; {_sweeps(result)} of {result['sweep_ms'] / 1e3:g} s"
+        f"{' (quick run)' if result['quick'] else ''}. "
         "Gamma: coincidence factor within +-2 ms, mean over sweeps, the model running freely.", "",
         *rows, "",
         f"Published: simple threshold models predict 70-80 % of a detailed model's spikes within +-2 ms (Jolivet, "
@@ -51,6 +51,14 @@ def markdown(result: dict) -> str:
         f"level on held-out sweeps: {reached} (GLIF{result['best_level']}, {result['best_test_gamma']:.3f}; per "
         f"held-out sweep, in the order of the stimuli: {per_sweep}).", "",
         *_self_agreement(result), f"![fitting]({FIGURE})", ""])
+
+
+def _sweeps(result: dict) -> str:
+    """How many training and held-out sweeps (a fitting.json of before 2026-12-05 had one of each per stimulus)."""
+    stimuli = len(result["stimuli_pA"])
+    training, test = result.get("training_sweeps", stimuli), result.get("test_sweeps", stimuli)
+    seeds = f" ({training // stimuli} noise seeds per stimulus)" if training > stimuli else ""
+    return f"{training} training sweeps{seeds} and {test} held-out sweeps (other noise seeds)"
 
 
 def _self_agreement(result: dict) -> list:

@@ -5,7 +5,8 @@ a continuous f-I curve; DESIGN.md section 6) is the recorded cell: it is driven 
 Ornstein-Uhlenbeck currents (correlation time 3 ms) of several means and standard deviations, in the
 fluctuation-driven regime where its spikes lock to the input, and V is recorded at 0.05 ms (20 kHz).
 GLIF levels 1-5 are fitted on the training sweeps with :func:`glif_pynn.fit.fit` (spikes found in V,
-cut as Allen does) and judged on held-out sweeps: the same means and deviations, other noise seeds.
+cut as Allen does) on two sweeps of each stimulus and judged on held-out sweeps: the same means and
+deviations, other noise seeds.
 
 Published figures for comparison: simple threshold models fitted to a detailed conductance-based
 model predict 70-80 % of its spikes within +-2 ms (Jolivet, Lewis & Gerstner 2004, J Neurophysiol
@@ -33,6 +34,10 @@ WARM_UP = 200.0             # ms simulated and dropped before each sweep (V_m st
 #: (mean, standard deviation) of the OU current in pA: near or below rheobase, large spread
 STIMULI = ((0.0, 150.0), (20.0, 150.0), (0.0, 200.0), (40.0, 120.0), (20.0, 180.0), (40.0, 160.0))
 TAU_OU = 3.0                # ms
+#: noise seeds of the training sweeps: each stimulus twice (seeds 100-105 and 300-305); held out: 200-205.
+#: Twice the data raised GLIF5's held-out Gamma from 0.767 to 0.783 (docs/guide/fitting.md); more levelled off.
+TRAINING_SEEDS = (100, 300)
+TEST_SEED = 200
 #: sd (pA) of the extra OU input under which the held-out sweeps are rerun, to see how well the cell predicts itself
 SELF_NOISE_PA = (0.0, 5.0, 8.0, 10.0, 15.0)
 PUBLISHED = {"Jolivet et al. 2004, threshold models vs a detailed model": (0.70, 0.80),
@@ -162,8 +167,9 @@ def study(levels=(1, 2, 3, 4, 5), quick: bool = False, output: Path = Path("resu
     from glif_pynn.fit import fit
     duration, stimuli = (5000.0, STIMULI[:3]) if quick else (10000.0, STIMULI)
     started = time.monotonic()
-    training = segments(stimuli, 100, duration, "training")
-    test = segments(stimuli, 200, duration, "test")
+    training = [seg for seed in (TRAINING_SEEDS[:1] if quick else TRAINING_SEEDS)
+                for seg in segments(stimuli, seed, duration, "training")]
+    test = segments(stimuli, TEST_SEED, duration, "test")
     recorded = time.monotonic() - started
     progress(f"recordings ready ({len(training)} + {len(test)} sweeps of {duration / 1e3:g} s, {recorded:.0f} s)")
     if write_recordings:
@@ -185,13 +191,13 @@ def study(levels=(1, 2, 3, 4, 5), quick: bool = False, output: Path = Path("resu
     best = max(rows, key=lambda r: r["test_gamma"])
     figure(rows, test, output)
     started = time.monotonic()
-    itself = self_agreement(stimuli, 200, duration, (0.0, 5.0, 10.0) if quick else SELF_NOISE_PA, 2 if quick else 8)
+    itself = self_agreement(stimuli, TEST_SEED, duration, (0.0, 5.0, 10.0) if quick else SELF_NOISE_PA, 2 if quick else 8)
     itself.update(seconds=time.monotonic() - started, best_level_noise_pA=equivalent_noise(itself, best["test_gamma"]),
                   goal_noise_pA=equivalent_noise(itself, 0.8))
     progress(f"the cell against itself with extra input noise: {itself['seconds']:.0f} s")
     return {"rows": rows, "best_level": best["level"], "best_test_gamma": best["test_gamma"], "goal": 0.8,
             "published": PUBLISHED, "quick": quick, "sweep_ms": duration, "stimuli_pA": [list(s) for s in stimuli],
-            "recording_seconds": recorded, "figure": output.name, "self_agreement": itself}
+            "training_sweeps": len(training), "test_sweeps": len(test), "recording_seconds": recorded, "figure": output.name, "self_agreement": itself}
 
 
 def figure(rows: list, test: list, path: Path) -> Path:
@@ -234,7 +240,8 @@ def figure(rows: list, test: list, path: Path) -> Path:
 
 def main(argv=None) -> dict:
     options = argparse.ArgumentParser(prog="fit_hodgkin_huxley.py", description=__doc__.splitlines()[0])
-    options.add_argument("--quick", action="store_true", help="3 + 3 sweeps of 5 s, 8 generations")
+    options.add_argument("--quick", action="store_true", help="3 + 3 sweeps of 5 s, 8 generations "
+                         "(the full study: 12 training and 6 held-out sweeps of 10 s, 30 generations)")
     options.add_argument("--levels", default="1,2,3,4,5", help="GLIF levels to fit (default: %(default)s)")
     options.add_argument("--output", default="results/fit_hh.png", help="figure path (default: %(default)s)")
     args = options.parse_args(argv)

@@ -52,6 +52,9 @@ def test_report_section_states_the_goal_and_the_published_figures():
     assert "| GLIF5 (LIF-R-ASC-A) | 0.770 | 0.780 | 0.870 | 0.90 | 60 / 64 | 100 |" in text
     assert "not reached (GLIF5, 0.770; per held-out sweep, in the order of the stimuli: 0.70, 0.84)" in text
     assert "Jolivet" in text and "96 %" in text and "![fitting](fit_hodgkin_huxley.png)" in text
+    assert "3 training sweeps and 3 held-out sweeps (other noise seeds) of 10 s." in text, "one of each per stimulus"
+    assert "6 training sweeps (2 noise seeds per stimulus) and 3 held-out sweeps" in markdown(
+        study_result(training_sweeps=6, test_sweeps=3))
     result.update(best_test_gamma=0.85, rows=[dict(ROW, test_gamma=0.85)])
     assert "Goal Gamma >= 0.8 for the best level on held-out sweeps: reached" in markdown(result)
 
