@@ -172,7 +172,6 @@ def ensure_module(force: bool = False, progress: Optional[Progress] = None,
     entry = CachedModule(root / key[:20], key)
     if not force and entry.problem() is None:
         return entry.library
-    root.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(root / f"{key[:20]}.lock", progress):
         problem = entry.problem()
         if not force and problem is None:   # another process built it while we waited
@@ -190,12 +189,24 @@ class _exclusive_lock:
         self.path, self.progress = path, progress
 
     def __enter__(self):
-        self.handle = open(self.path, "a+")
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.progress("another process is building the module; waiting for it")
-            fcntl.flock(self.handle, fcntl.LOCK_EX)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.path, "a+")
+        except OSError as err:
+            raise BuildError(f"cannot write to the module cache {self.path.parent} ({err.strerror or err}): set "
+                             "GLIF_PYNN_CACHE_DIR to a writable directory") from None
+        try:
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.progress("another process is building the module; waiting for it")
+                fcntl.flock(self.handle, fcntl.LOCK_EX)
+        except OSError as err:      # ENOLCK, EOPNOTSUPP: a file system without locks (NFS mounted nolock, say)
+            self.handle.close()
+            raise BuildError(f"cannot lock {self.path} ({err.strerror or err}): the module cache lies on a file "
+                             "system without file locks, where two processes could build at once. Set "
+                             "GLIF_PYNN_CACHE_DIR to a directory on a local disk, or build the module once before "
+                             "parallel runs (`glif-pynn build`; a built module is loaded without a lock)") from None
         return self
 
     def __exit__(self, *exc):

@@ -111,6 +111,37 @@ def test_two_processes_building_at_once_both_succeed_with_one_build(one_model_di
     assert len(list((tmp_path / "cache").glob("*/glifmodule.so"))) == 1
 
 
+def test_a_cache_without_file_locks_is_named_with_the_fix(one_model_dir, tmp_path, monkeypatch):
+    """flock fails with ENOLCK on an NFS mount without lock daemon (or EOPNOTSUPP elsewhere): a cold build says
+    so and what to do, before anything is built, instead of an OSError from deep inside."""
+    import errno
+    import fcntl
+
+    def no_locks(handle, operation):
+        if operation & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+        return fcntl.flock(handle, operation)
+
+    monkeypatch.setenv("GLIF_PYNN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(build.fcntl, "flock", no_locks)
+    with pytest.raises(BuildError, match=r"cannot lock .*\.lock \(No locks available\): the module cache lies on a "
+                                         r"file system without file locks.*GLIF_PYNN_CACHE_DIR.*glif-pynn build"):
+        ensure_module(progress=lambda line: None, model_dir=one_model_dir)
+    assert not list((tmp_path / "cache").glob("*staging*")), "nothing started"
+
+
+def test_an_unwritable_cache_is_named_with_the_fix(one_model_dir, tmp_path, monkeypatch):
+    """(Made unwritable by a stand-in for open(): the tests may run as root, whom permissions do not stop.)"""
+    def read_only(path, mode="r", *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setenv("GLIF_PYNN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(build, "open", read_only, raising=False)
+    with pytest.raises(BuildError, match=r"cannot write to the module cache .*cache \(Permission denied\): set "
+                                         r"GLIF_PYNN_CACHE_DIR to a writable directory"):
+        ensure_module(progress=lambda line: None, model_dir=one_model_dir)
+
+
 def test_missing_header_names_the_header_and_the_debian_package(tmp_path):
     with pytest.raises(BuildError, match=r"<glif_no_such_header\.h>.*apt-get install libglif-dev"):
         check_prerequisites(detect_toolchain(), tmp_path,
