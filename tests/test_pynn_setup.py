@@ -50,6 +50,10 @@ def test_hooks_wrap_once_however_often_installed():
                     populations.PopulationView.get, Recorder.record):
         assert getattr(wrapped, "_glif_pynn_mend", False), wrapped
         assert not getattr(wrapped.__wrapped__, "_glif_pynn_mend", False), "wrapped twice"
+    from pyNN.nest.projections import Projection
+    assert getattr(Projection._get_attributes_as_list, "_glif_pynn_mend", False)
+    getter = Projection.nest_connections.fget
+    assert getattr(getter, "_glif_pynn_mend", False) and not getattr(getter.__wrapped__, "_glif_pynn_mend", False)
     from pyNN.recording import Recorder as BaseRecorder
     from glif_pynn import record_all
     record_all.install()

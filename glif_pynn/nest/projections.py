@@ -249,20 +249,48 @@ def _collecting_init(original):
     def __init__(self, presynaptic_population, postsynaptic_population, connector, *args, **kwargs):
         if not (is_enabled() and type(connector) in covered_connectors()):
             setattr(self, _PATH, "pynn")
-            return original(self, presynaptic_population, postsynaptic_population, connector, *args, **kwargs)
+            original(self, presynaptic_population, postsynaptic_population, connector, *args, **kwargs)
+            _pynn_path_on_every_rank(self)
+            return
         columns = _Columns(self)
         self.__dict__[_BATCH] = columns
         try:
             original(self, presynaptic_population, postsynaptic_population, connector, *args, **kwargs)
         finally:
             del self.__dict__[_BATCH]
-        columns.connect()
         if columns.eligible is None and len(self._sources) == 0:
             # no column reached this process (no connection, or none of the targets lives on this MPI rank):
             # decide as a process with columns would, so that every rank gives the projection one label
             columns.eligible = _eligible(self, dict.fromkeys(self.synapse_type.native_parameters.keys()))
         setattr(self, _PATH, "fast" if columns.eligible else "pynn")
+        if columns.eligible:
+            columns.connect()
+        else:
+            _pynn_path_on_every_rank(self)
     return __init__
+
+
+def _pynn_path_on_every_rank(prj) -> None:
+    """Under MPI, after PyNN's own path built ``prj``: make on this rank the collective calls that the path
+    made on the others, so that no rank waits for one that stayed out.
+
+    PyNN queries NEST once per rank, after the first column it connects there (``nest.GetConnections``, in
+    ``_identify_common_synapse_properties``). After a ``nest.Connect``, NEST first brings its connection tables
+    up to date, a collective MPI call, entered only by the ranks that connected something. A rank that holds no
+    target of the projection (a population smaller than the number of ranks, say) stayed out, and the others
+    hung or aborted (``MPI_ERR_TRUNCATE``), whatever the cell type (``tests/mpi/one_rank_targets.py``). Such a
+    rank now makes a ``Connect`` of nothing (:func:`_connect_nothing`) and one query; where no rank has a
+    column, every rank makes both. Then every rank leaves with its tables marked as changed, as after a
+    ``Connect`` (a second ``Connect`` of nothing), so that all of them enter NEST's next update of the tables
+    (at the next query or ``Simulate``) together, however many columns each connected. Nothing on one process.
+    """
+    if nest.NumProcesses() == 1:
+        return
+    if len(prj._sources) == 0:
+        _connect_nothing(prj)
+        source = int(np.asarray(prj.pre.all_cells, dtype=np.int64)[0])
+        nest.GetConnections(source=nest.NodeCollection([source]), synapse_model=prj.nest_synapse_model)
+    _connect_nothing(prj)
 
 
 def _collecting_convergent_connect(original):

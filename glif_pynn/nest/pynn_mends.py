@@ -1,9 +1,11 @@
-"""Mends for pyNN.nest 0.13, for every cell type: ranks without a cell of a population, recording after run().
+"""Mends for pyNN.nest 0.13, for every cell type: ranks without a cell of a population (or a connection of a
+projection), recording after run().
 
 Under MPI a population's cells are spread over the ranks, so on all ranks but one a population of one cell
 has no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
 Population fails while it is made (its own ``initialize()``), ``get_data()`` and ``get()`` fail, and
-``get(gather=True)`` hangs. Four wrappers mend these places; with them a script gathers on rank 0 what one
+``get(gather=True)`` hangs; a projection's ``get()`` fails or hangs on a rank that holds none of its
+connections. Six wrappers mend these places; with them a script gathers on rank 0 what one
 process gives (``tests/mpi/single_cell_population.py``); on one process they change nothing.
 
 ``record()`` of something new after the first ``run()`` failed with a bare AssertionError deep in pyNN.nest
@@ -14,6 +16,8 @@ is left alone.
 :func:`install` (called by :mod:`glif_pynn.nest` at import) wraps them once; each wrapper says what it mends.
 """
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -79,6 +83,32 @@ def _simplified(values):
     return values
 
 
+def _no_local_connections_no_values(original):
+    """PyNN reads a projection's connections on each rank (``get()``) by scaling NEST's values column by column,
+    which fails on a rank that holds no connection of the projection (none of its targets lives there): NEST
+    gives an empty tuple, not a table with no rows. Such a rank has no values to give, and gathers nothing."""
+    def wrapper(self, names):
+        if len(self.nest_connections) == 0:
+            return []
+        return original(self, names)
+    return wrapper
+
+
+def _query_on_every_rank(original):
+    """pyNN.nest asks NEST for a projection's connections (``nest_connections``, behind ``get()`` and ``set()``)
+    only on ranks that hold some of them. After a ``nest.Connect`` that query is a collective MPI call (NEST
+    first brings its connection tables up to date on every rank), so a rank without connections of the
+    projection left the others waiting: a hang. Such a rank now makes the same query, which finds nothing."""
+    def fget(self):
+        import nest
+        state = self._simulator.state
+        if state.num_processes > 1 and len(self._sources) == 0 and (self._connections is None
+                                                                    or state.stale_connection_cache):
+            nest.GetConnections(synapse_model=self.nest_synapse_model, synapse_label=self.nest_synapse_label)
+        return original(self)
+    return fget
+
+
 def _record_only_before_the_first_run(original):
     """pyNN.nest connects its spike recorder and multimeter to the cells at the first run(); asked afterwards
     to record more cells or another variable, it failed on ``assert not self._connected``, after it had
@@ -111,6 +141,7 @@ def install() -> bool:
     wrapping nothing, for a PyNN whose internals these wrappers were not written against."""
     import pyNN
     from pyNN.nest.populations import Population, PopulationMixin, PopulationView
+    from pyNN.nest.projections import Projection
     from pyNN.nest.recording import Recorder
 
     if not pyNN.__version__.startswith(PYNN_VERSIONS):
@@ -121,6 +152,10 @@ def install() -> bool:
                             (Population, "id_to_index", _empty_ids_to_no_indices),
                             (PopulationMixin, "_get_native_parameters", _no_local_cells_no_parameters),
                             (Population, "get", _gather_before_simplifying),
-                            (PopulationView, "get", _gather_before_simplifying)):
+                            (PopulationView, "get", _gather_before_simplifying),
+                            (Projection, "_get_attributes_as_list", _no_local_connections_no_values)):
         wrap_once(cls, name, wrap, _MARK)
+    getter = SimpleNamespace(fget=Projection.__dict__["nest_connections"].fget)      # a property: wrap its getter
+    wrap_once(getter, "fget", _query_on_every_rank, _MARK)
+    Projection.nest_connections = property(getter.fget)
     return True
