@@ -236,8 +236,12 @@ def test_single_cell_populations_run_on_two_ranks_as_on_one(tmp_path):
     assert sorted(mpi["local"]) == [0, 1], "rank 0 holds one of the two single cells and lacks the other"
     assert mpi["tau_refrac"] == one["tau_refrac"] == 3.0
     assert one["spikes"][0] and one["other"] and all(one["targets"].values()), "every cell fires"
-    for key in ("spikes", "v", "other", "targets"):
+    for key in ("spikes", "v", "other", "targets", "first_samples"):
         assert mpi[key] == one[key], key
+    for label, (start, next_sample) in one["first_samples"].items():   # V at t = 0 is where each cell starts:
+        assert np.ptp(start) > 1.0, label       # V(0.1 ms) follows from it, relaxing to -70 mV with tau_m 20 ms
+        np.testing.assert_allclose(next_sample, -70.0 + (np.asarray(start) + 70.0) * np.exp(-0.1 / 20.0),
+                                   rtol=0, atol=1e-9, err_msg=label)
 
 
 def test_sonata_network_on_two_ranks_writes_the_spikes_of_one_process(tmp_path):

@@ -35,30 +35,43 @@ def test_module_survives_a_second_setup_reset_and_threads():
     assert runs[1][0] == runs[1][1] == runs[2][0], "identical spikes for 1 and 2 threads"
 
 
-def test_hooks_wrap_once_however_often_installed():
-    from pyNN.nest import nestml, populations
-    from pyNN.nest.recording import Recorder
+def _wrappers(function) -> list:
+    """The wrapper functions (by their code's qualified name) around ``function``, outermost first."""
+    chain = []
+    while hasattr(function, "__wrapped__"):
+        chain.append(function.__code__.co_qualname)
+        function = function.__wrapped__
+    return chain
 
-    from glif_pynn.nest import hooks
-    hooks.install_hooks()
-    hooks.install_hooks()
-    for wrapped in (nestml._compile_and_resolve, populations.Population._set_initial_value_array):
-        assert getattr(wrapped, "_glif_pynn_hook", False), wrapped
-        assert not getattr(wrapped.__wrapped__, "_glif_pynn_hook", False), "wrapped twice"
-    for wrapped in (populations.Population._create_cells, populations.Population.id_to_index,
-                    populations.PopulationMixin._get_native_parameters, populations.Population.get,
-                    populations.PopulationView.get, Recorder.record):
-        assert getattr(wrapped, "_glif_pynn_mend", False), wrapped
-        assert not getattr(wrapped.__wrapped__, "_glif_pynn_mend", False), "wrapped twice"
+
+def test_hooks_and_mends_wrap_once_however_often_installed():
+    from pyNN.nest import nestml, populations
     from pyNN.nest.projections import Projection
-    assert getattr(Projection._get_attributes_as_list, "_glif_pynn_mend", False)
-    getter = Projection.nest_connections.fget
-    assert getattr(getter, "_glif_pynn_mend", False) and not getattr(getter.__wrapped__, "_glif_pynn_mend", False)
+    from pyNN.nest.recording import Recorder
     from pyNN.recording import Recorder as BaseRecorder
+
     from glif_pynn import record_all
-    record_all.install()
-    assert getattr(BaseRecorder._localize_variables, "_glif_pynn_record_all", False)
-    assert not getattr(BaseRecorder._localize_variables.__wrapped__, "_glif_pynn_record_all", False), "wrapped twice"
+    from glif_pynn.nest import hooks, pynn_mends
+    for _ in range(2):
+        hooks.install_hooks()
+        pynn_mends.install()
+        record_all.install()
+    expected = {nestml._compile_and_resolve: ["_load_module_after_reset"],
+                populations.Population._set_initial_value_array: ["_keep_random_initial_values",
+                                                                  "_scale_initial_values"],
+                populations.Population._create_cells: ["_one_dimensional_local_mask"],
+                populations.Population.id_to_index: ["_empty_ids_to_no_indices"],
+                populations.PopulationMixin._get_native_parameters: ["_no_local_cells_no_parameters"],
+                populations.Population.get: ["_gather_before_simplifying"],
+                populations.PopulationView.get: ["_gather_before_simplifying"],
+                populations.Population._get_cell_initial_value: ["_initial_value_of_the_cell"],
+                Recorder.record: ["_record_only_before_the_first_run"],
+                Projection._get_attributes_as_list: ["_no_local_connections_no_values"],
+                Projection.nest_connections.fget: ["_query_on_every_rank"],
+                BaseRecorder._localize_variables: ["_all_is_every_recordable"]}
+    for function, wraps in expected.items():
+        assert _wrappers(function) == [f"{name}.<locals>.{'fget' if name == '_query_on_every_rank' else 'wrapper'}"
+                                       for name in wraps], function
 
 
 def test_mpi_mends_change_nothing_on_one_process(sim_):

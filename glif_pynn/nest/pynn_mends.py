@@ -1,5 +1,5 @@
 """Mends for pyNN.nest 0.13, for every cell type: ranks without a cell of a population (or a connection of a
-projection), recording after run().
+projection), recording after run(), the recorded sample at t = 0.
 
 Under MPI a population's cells are spread over the ranks, so on all ranks but one a population of one cell
 has no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
@@ -12,6 +12,10 @@ process gives (``tests/mpi/single_cell_population.py``); on one process they cha
 (NEST's recorders are connected at the first run and cannot take more cells or variables); it is now a
 NotImplementedError that says so, as on the reference backend, and recording again what is already recorded
 is left alone.
+
+The sample at t = 0 that pyNN.nest adds to every recorded signal came from a new draw of a random initial
+value (and moved the random stream that reset() then draws from), and under MPI from another cell; it is
+now the value the cell starts from.
 
 :func:`install` (called by :mod:`glif_pynn.nest` at import) wraps them once; each wrapper says what it mends.
 """
@@ -109,6 +113,52 @@ def _query_on_every_rank(original):
     return fget
 
 
+_SET_INITIAL = "_glif_pynn_initial_values_set"      # {variable: (local ids, values in PyNN units)}
+
+
+def _keep_random_initial_values(original):
+    """pyNN.nest's recorder adds each signal's sample at t = 0 (NEST records none) from the population's initial
+    values, which PyNN keeps as given: a random distribution was drawn again at each lookup. So that sample was
+    not the value the cell started from, and the draws it took moved the random stream, so that reset() set
+    other values than the reference backend does (whether V was recorded changed the run after a reset). The
+    values NEST holds right after a random initialisation are read back and kept, in PyNN's units, for the
+    lookup (a later non-random initialisation of the variable drops them)."""
+    from pyNN.random import RandomDistribution
+
+    def wrapper(self, variable, value):
+        result = original(self, variable, value)
+        kept = self.__dict__.setdefault(_SET_INITIAL, {})
+        kept.pop(variable, None)
+        if isinstance(value.base_value, RandomDistribution) and self.local_size:
+            import nest
+            celltype = self.celltype
+            name = getattr(celltype, "variable_map", {}).get(variable, variable)
+            scale = getattr(celltype, "scale_factors", {}).get(variable, 1.0)
+            local = self.node_collection[np.asarray(self._mask_local, bool)]
+            values = np.atleast_1d(np.asarray(nest.GetStatus(local, name), dtype=float)) * scale
+            kept[variable] = (np.asarray(local.tolist(), dtype=np.int64), values)
+        return result
+    return wrapper
+
+
+def _initial_value_of_the_cell(original):
+    """A cell's initial value, for the recorder's sample at t = 0: the value kept when it was drawn at random
+    (see :func:`_keep_random_initial_values`); otherwise PyNN's own lookup, which under MPI indexed the array of
+    the whole population by the cell's index among this rank's cells (another cell's value): by its index in the
+    population."""
+    def wrapper(self, id, variable):
+        kept = self.__dict__.get(_SET_INITIAL, {}).get(variable)
+        if kept is not None:
+            ids, values = kept
+            at = int(np.searchsorted(ids, int(id)))
+            if at < ids.size and ids[at] == int(id):
+                return float(values[at])
+        if self._simulator.state.num_processes > 1 and variable in self.initial_values:
+            return self.initial_values[variable][self.id_to_index(id)]
+        return original(self, id, variable)
+    return wrapper
+
+
 def _record_only_before_the_first_run(original):
     """pyNN.nest connects its spike recorder and multimeter to the cells at the first run(); asked afterwards
     to record more cells or another variable, it failed on ``assert not self._connected``, after it had
@@ -153,7 +203,9 @@ def install() -> bool:
                             (PopulationMixin, "_get_native_parameters", _no_local_cells_no_parameters),
                             (Population, "get", _gather_before_simplifying),
                             (PopulationView, "get", _gather_before_simplifying),
-                            (Projection, "_get_attributes_as_list", _no_local_connections_no_values)):
+                            (Projection, "_get_attributes_as_list", _no_local_connections_no_values),
+                            (Population, "_set_initial_value_array", _keep_random_initial_values),
+                            (Population, "_get_cell_initial_value", _initial_value_of_the_cell)):
         wrap_once(cls, name, wrap, _MARK)
     getter = SimpleNamespace(fget=Projection.__dict__["nest_connections"].fget)      # a property: wrap its getter
     wrap_once(getter, "fget", _query_on_every_rank, _MARK)
