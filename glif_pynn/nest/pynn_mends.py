@@ -135,7 +135,10 @@ def _keep_random_initial_values(original):
             name = getattr(celltype, "variable_map", {}).get(variable, variable)
             scale = getattr(celltype, "scale_factors", {}).get(variable, 1.0)
             local = self.node_collection[np.asarray(self._mask_local, bool)]
-            values = np.atleast_1d(np.asarray(nest.GetStatus(local, name), dtype=float)) * scale
+            try:
+                values = np.atleast_1d(np.asarray(nest.GetStatus(local, name), dtype=float)) * scale
+            except nest.NESTError:      # a state NEST does not let PyNN set (PyNN warned): PyNN's own lookup
+                return result
             kept[variable] = (np.asarray(local.tolist(), dtype=np.int64), values)
         return result
     return wrapper
