@@ -68,10 +68,14 @@ def test_hooks_and_mends_wrap_once_however_often_installed():
                 Recorder.record: ["_record_only_before_the_first_run"],
                 Projection._get_attributes_as_list: ["_no_local_connections_no_values"],
                 Projection.nest_connections.fget: ["_query_on_every_rank"],
-                BaseRecorder._localize_variables: ["_all_is_every_recordable"]}
+                BaseRecorder._localize_variables: ["_all_is_every_recordable"],
+                sim.reset: ["_refuse_reset_before_storing"]}
     for function, wraps in expected.items():
-        assert _wrappers(function) == [f"{name}.<locals>.{'fget' if name == '_query_on_every_rank' else 'wrapper'}"
-                                       for name in wraps], function
+        inner = {"_query_on_every_rank": "fget", "_refuse_reset_before_storing": "reset"}
+        assert _wrappers(function) == [f"{name}.<locals>.{inner.get(name, 'wrapper')}" for name in wraps], function
+    import pyNN.nest.control
+    assert pyNN.nest.control.reset is not sim.reset and _wrappers(pyNN.nest.control.reset) == \
+        ["_refuse_reset_before_storing.<locals>.reset"], "the control module's own name, wrapped on its own"
 
 
 def test_mpi_mends_change_nothing_on_one_process(sim_):
@@ -90,6 +94,23 @@ def test_mpi_mends_change_nothing_on_one_process(sim_):
     assert pair.get(["tau_refrac", "cm"], gather=True, simplify=False)[1].tolist() == [pair.get("cm")] * 2
     assert pynn_mends._simplified(np.array([1.5, 1.5])) == 1.5 and pynn_mends._simplified(np.zeros(0)).size == 0
     assert pynn_mends._simplified(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]
+
+
+def test_a_refused_reset_changes_nothing(sim_):
+    """Without setup(t_flush=...), pyNN.nest refuses reset() only after storing what was recorded as a finished
+    segment, and a script that caught the error and ran on had its first run twice: in that segment and again in
+    the next, from t = 0. Now it is refused first, with PyNN's message, and the recording goes on in one segment."""
+    cells = sim.Population(2, GLIF_curr_exp(i_offset=0.5))
+    cells.record(["spikes", "v"])
+    sim.run(30.0)
+    with pytest.raises(ValueError, match="pass the `t_flush`"):
+        sim.reset()
+    sim.run(20.0)
+    block = cells.get_data()
+    assert len(block.segments) == 1, "one segment, as if reset() had not been called"
+    v = block.segments[0].filter(name="v")[0]
+    assert v.shape == (501, 2) and all(float(st.t_stop) == 50.0 for st in block.segments[0].spiketrains)
+    assert all(len(st) >= 2 for st in block.segments[0].spiketrains), "non-trivial: the cells fire"
 
 
 def test_mends_are_only_installed_on_the_pyNN_they_were_written_for(monkeypatch):

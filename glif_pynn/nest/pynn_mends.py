@@ -1,5 +1,5 @@
 """Mends for pyNN.nest 0.13, for every cell type: ranks without a cell of a population (or a connection of a
-projection), recording after run(), the recorded sample at t = 0.
+projection), recording after run(), the recorded sample at t = 0, a refused reset().
 
 Under MPI a population's cells are spread over the ranks, so on all ranks but one a population of one cell
 has no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
@@ -162,6 +162,20 @@ def _initial_value_of_the_cell(original):
     return wrapper
 
 
+def _refuse_reset_before_storing(original):
+    """pyNN.nest's ``reset()`` stores what was recorded as a finished segment and only then refuses to reset
+    without ``setup(t_flush=...)``: a script that caught the error and ran on got its first run twice, in that
+    segment and again in the next one, which still starts at t = 0. Refused before anything changes, with
+    PyNN's own message."""
+    def reset(*args, **kwargs):
+        from pyNN.nest import simulator
+        state = simulator.state
+        if state.t > 0 and state.t_flush < 0:
+            state.reset()           # raises PyNN's ValueError (set t_flush) before it touches anything
+        return original(*args, **kwargs)
+    return reset
+
+
 def _record_only_before_the_first_run(original):
     """pyNN.nest connects its spike recorder and multimeter to the cells at the first run(); asked afterwards
     to record more cells or another variable, it failed on ``assert not self._connected``, after it had
@@ -190,9 +204,12 @@ def _record_only_before_the_first_run(original):
 
 
 def install() -> bool:
-    """Wrap the places in pyNN.nest's Population, PopulationView (and their mixin) and Recorder (once); False,
-    wrapping nothing, for a PyNN whose internals these wrappers were not written against."""
+    """Wrap the places in pyNN.nest's Population, PopulationView (and their mixin), Projection, Recorder and
+    ``reset()`` (once); False, wrapping nothing, for a PyNN whose internals these wrappers were not written
+    against."""
     import pyNN
+    import pyNN.nest
+    import pyNN.nest.control
     from pyNN.nest.populations import Population, PopulationMixin, PopulationView
     from pyNN.nest.projections import Projection
     from pyNN.nest.recording import Recorder
@@ -210,6 +227,8 @@ def install() -> bool:
                             (Population, "_set_initial_value_array", _keep_random_initial_values),
                             (Population, "_get_cell_initial_value", _initial_value_of_the_cell)):
         wrap_once(cls, name, wrap, _MARK)
+    for module in (pyNN.nest, pyNN.nest.control):        # sim.reset is the control module's function
+        wrap_once(module, "reset", _refuse_reset_before_storing, _MARK)
     getter = SimpleNamespace(fget=Projection.__dict__["nest_connections"].fget)      # a property: wrap its getter
     wrap_once(getter, "fget", _query_on_every_rank, _MARK)
     Projection.nest_connections = property(getter.fget)
