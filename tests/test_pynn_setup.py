@@ -100,6 +100,8 @@ def test_a_refused_reset_changes_nothing(sim_):
     """Without setup(t_flush=...), pyNN.nest refuses reset() only after storing what was recorded as a finished
     segment, and a script that caught the error and ran on had its first run twice: in that segment and again in
     the next, from t = 0. Now it is refused first, with PyNN's message, and the recording goes on in one segment."""
+    # pyNN.nest keeps t_flush from an earlier setup() in the same process (other tests give one): none here
+    sim.setup(timestep=DT, min_delay=DT, verbosity="error", t_flush=-1)
     cells = sim.Population(2, GLIF_curr_exp(i_offset=0.5))
     cells.record(["spikes", "v"])
     sim.run(30.0)
