@@ -214,9 +214,11 @@ def test_projections_onto_one_rank_between_runs_do_not_hang(tmp_path):
     for rank in (0, 1):     # the rank without targets labels each projection as the rank with them does
         labels = json.loads((tmp_path / f"{ONE_RANK_TARGETS.stem}-2.json.rank{rank}").read_text())
         assert labels == ["fast", "fast", "pynn", "pynn"], f"rank {rank}"
-    assert len(one["weights_before"][0]) == len(one["weights_before"][1]) == 6
+    static, stdp = one["weights_before"]         # (pre, post, weight), after set(): one value, one per source
+    assert [w for *_, w in static] == [1.5] * 6
+    np.testing.assert_allclose([w for *_, w in stdp], np.linspace(0.4, 0.9, 6), rtol=1e-12)
     assert mpi["weights_before"] == one["weights_before"]
-    stdp_after = np.asarray(one["weights_after"][1], dtype=float)
+    stdp_after = np.asarray(one["weights_after"][2], dtype=float)
     assert np.unique(stdp_after[~np.isnan(stdp_after)]).size > 1, "non-trivial: STDP changed the weights"
     assert mpi["weights_after"] == one["weights_after"]
     assert one["spikes"]["0"] and one["spikes"]["1"] and one["spikes"]["2"], "non-trivial: the targets fire"

@@ -67,6 +67,8 @@ def test_hooks_and_mends_wrap_once_however_often_installed():
                 populations.Population._get_cell_initial_value: ["_initial_value_of_the_cell"],
                 Recorder.record: ["_record_only_before_the_first_run"],
                 Projection._get_attributes_as_list: ["_no_local_connections_no_values"],
+                Projection._set_attributes: ["_set_under_mpi"],
+                Projection.get: ["_array_on_ranks_without_connections"],
                 Projection.nest_connections.fget: ["_query_on_every_rank"],
                 BaseRecorder._localize_variables: ["_all_is_every_recordable"],
                 sim.reset: ["_refuse_reset_before_storing"]}

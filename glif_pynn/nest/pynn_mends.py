@@ -4,8 +4,8 @@ projection), recording after run(), the recorded sample at t = 0, a refused rese
 Under MPI a population's cells are spread over the ranks, so on all ranks but one a population of one cell
 has no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
 Population fails while it is made (its own ``initialize()``), ``get_data()`` and ``get()`` fail, and
-``get(gather=True)`` hangs; a projection's ``get()`` fails or hangs on a rank that holds none of its
-connections. Six wrappers mend these places; with them a script gathers on rank 0 what one
+``get(gather=True)`` hangs; a projection's ``get()`` and ``set()`` fail or hang on a rank that holds none of
+its connections (and ``set()`` failed everywhere, on PyNEST's refusal of lists of values). Nine wrappers mend these places; with them a script gathers on rank 0 what one
 process gives (``tests/mpi/single_cell_population.py``); on one process they change nothing.
 
 ``record()`` of something new after the first ``run()`` failed with a bare AssertionError deep in pyNN.nest
@@ -111,6 +111,69 @@ def _query_on_every_rank(original):
             nest.GetConnections(synapse_model=self.nest_synapse_model, synapse_label=self.nest_synapse_label)
         return original(self)
     return fget
+
+
+class _NestSettingScalars:
+    """The ``nest`` module as pyNN.nest's projections see it during ``Projection.set()`` under MPI. PyNEST refuses a
+    list of synapse values on several processes ("not supported in MPI-parallel simulations"), and pyNN.nest
+    passes one for every target with more than one source: equal values are set as one value, others one
+    connection at a time."""
+
+    def __init__(self, nest):
+        self._nest = nest
+
+    def __getattr__(self, name):
+        return getattr(self._nest, name)
+
+    def SetStatus(self, objects, params, val=None):
+        if val is None or np.ndim(val) != 1 or not isinstance(objects, self._nest.SynapseCollection):
+            return self._nest.SetStatus(objects, params, val)
+        values = np.asarray(val)
+        if values.size and (values == values[0]).all():
+            return self._nest.SetStatus(objects, params, values[0].item())
+        for k, value in enumerate(values):
+            self._nest.SetStatus(objects[k], params, value.item())
+        return None
+
+
+def _set_under_mpi(original):
+    """pyNN.nest's ``Projection.set()`` under MPI. It failed on every rank: where the projection has connections,
+    PyNEST refused the list of values pyNN.nest passes (see :class:`_NestSettingScalars`); on a rank without
+    any, sampling one of them to tell NEST's common synapse properties from the others raised StopIteration,
+    and the query it makes first is a collective MPI call after a ``nest.Connect``. Such a rank now makes the
+    one query the others make, and has nothing to set."""
+    def wrapper(self, parameter_space):
+        if self._simulator.state.num_processes == 1:
+            return original(self, parameter_space)
+        import pyNN.nest.projections as projections
+        if len(self._sources) == 0:
+            projections.nest.GetConnections(synapse_model=self.nest_synapse_model,
+                                            synapse_label=self.nest_synapse_label)
+            return None
+        nest = projections.nest
+        projections.nest = _NestSettingScalars(nest)
+        try:
+            return original(self, parameter_space)
+        finally:
+            projections.nest = nest
+    return wrapper
+
+
+def _array_on_ranks_without_connections(original):
+    """pyNN.nest's ``Projection.get(format="array", gather=True)`` under MPI builds the array on rank 0, and
+    returns on each other rank the first of its own connections' values: an IndexError on a rank that holds none
+    (after the gather, so rank 0 has its array). Such a rank gets an empty array."""
+    def wrapper(self, attribute_names, format, gather=True, with_address=True, multiple_synapses="sum"):
+        try:
+            return original(self, attribute_names, format, gather=gather, with_address=with_address,
+                            multiple_synapses=multiple_synapses)
+        except IndexError:
+            state = self._simulator.state
+            if not (format == "array" and gather is True and state.num_processes > 1 and state.mpi_rank != 0
+                    and len(self.nest_connections) == 0):
+                raise
+            return np.zeros(0)
+    return wrapper
 
 
 _SET_INITIAL = "_glif_pynn_initial_values_set"      # {variable: (local ids, values in PyNN units)}
@@ -224,6 +287,8 @@ def install() -> bool:
                             (Population, "get", _gather_before_simplifying),
                             (PopulationView, "get", _gather_before_simplifying),
                             (Projection, "_get_attributes_as_list", _no_local_connections_no_values),
+                            (Projection, "_set_attributes", _set_under_mpi),
+                            (Projection, "get", _array_on_ranks_without_connections),
                             (Population, "_set_initial_value_array", _keep_random_initial_values),
                             (Population, "_get_cell_initial_value", _initial_value_of_the_cell)):
         wrap_once(cls, name, wrap, _MARK)

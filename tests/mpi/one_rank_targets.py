@@ -9,13 +9,14 @@ no target of a projection used to stay out of it:
 - PyNN's own path (a plastic synapse) queries NEST after its first column, on the rank with targets
   only: the job aborted (MPI_ERR_TRUNCATE, Tsodyks-Markram) or hung (STDP);
 - pyNN.nest's get() of a projection queried only where it has connections (a hang), and failed on a
-  rank without any.
+  rank without any; set() failed there too, and on the other rank PyNEST refused its list of values.
 Rank 0 writes the number of connections, the weights read right after construction and after the run,
 and the spikes of the targets; every rank writes which path built each projection (OUTPUT.rankN).
 """
 import json
 import sys
 
+import numpy as np
 import pyNN.nest as sim
 
 import glif_pynn.nest as glif
@@ -37,11 +38,13 @@ stdp = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(), weight=0.5, dela
                          weight_dependence=sim.AdditiveWeightDependence(w_max=2.0))
 plastic = sim.Projection(sources, cells[2:3], sim.AllToAllConnector(), stdp)
 built = (one, none, depressing, plastic)
+one.set(weight=1.5)                                     # one value for all: set as one on every rank
+plastic.set(weight=np.linspace(0.4, 0.9, 6)[:, None])   # a value per connection: set one at a time
 weights_before = [prj.get("weight", format="list", gather=True) for prj in (one, plastic)]
 sim.run(20.0)                                  # hung here on the rank without targets
 spikes = cells.get_data("spikes").segments[0].spiketrains
 sizes = [prj.size(gather=True) for prj in built]
-weights_after = [prj.get("weight", format="array", gather=True) for prj in (one, plastic)]
+weights_after = [prj.get("weight", format="array", gather=True) for prj in (one, depressing, plastic)]
 paths = [projections.construction_path(prj) for prj in built]
 with open(f"{output}.rank{sim.rank()}", "w") as handle:          # every rank's own labels
     json.dump(paths, handle)
