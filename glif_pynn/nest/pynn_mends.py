@@ -5,8 +5,10 @@ Under MPI a population's cells are spread over the ranks, so on all ranks but on
 has no cell at all (and so has a small population on many ranks). pyNN.nest 0.13 does not expect that: the
 Population fails while it is made (its own ``initialize()``), ``get_data()`` and ``get()`` fail, and
 ``get(gather=True)`` hangs; a projection's ``get()`` and ``set()`` fail or hang on a rank that holds none of
-its connections (and ``set()`` failed everywhere, on PyNEST's refusal of lists of values). Nine wrappers mend these places; with them a script gathers on rank 0 what one
-process gives (``tests/mpi/single_cell_population.py``); on one process they change nothing.
+its connections (and ``set()`` failed on every rank, as PyNEST refuses lists of values there). Nine wrappers
+mend these places; with them a script gathers on rank 0 what one process gives
+(``tests/mpi/single_cell_population.py``, ``tests/mpi/one_rank_targets.py``); on one process they change
+nothing.
 
 ``record()`` of something new after the first ``run()`` failed with a bare AssertionError deep in pyNN.nest
 (NEST's recorders are connected at the first run and cannot take more cells or variables); it is now a
