@@ -118,8 +118,8 @@ def _query_on_every_rank(original):
 class _NestSettingScalars:
     """The ``nest`` module as pyNN.nest's projections see it during ``Projection.set()`` under MPI. PyNEST refuses a
     list of synapse values on several processes ("not supported in MPI-parallel simulations"), and pyNN.nest
-    passes one for every target with more than one source: equal values are set as one value, others one
-    connection at a time."""
+    passes one for every target with more than one source: equal values are set as one value, others as a list
+    of one dictionary per connection, which PyNEST passes on to NEST on any number of processes."""
 
     def __init__(self, nest):
         self._nest = nest
@@ -133,9 +133,7 @@ class _NestSettingScalars:
         values = np.asarray(val)
         if values.size and (values == values[0]).all():
             return self._nest.SetStatus(objects, params, values[0].item())
-        for k, value in enumerate(values):
-            self._nest.SetStatus(objects[k], params, value.item())
-        return None
+        return objects.set([{params: value.item()} for value in values])
 
 
 def _set_under_mpi(original):
