@@ -29,9 +29,10 @@ Wrappers, installed once when :mod:`glif_pynn.nest` is imported (idempotent):
    (``refr_counts``, ``escape_budget``, ``dI_syn_*``, ``g_*__d``) go back to the model's defaults
    too, so that a run after ``reset()`` starts as the first one did (as on the reference backend).
 
-It also installs two things that are not about the GLIF types: glif-pynn's fast construction path for
-projections (:mod:`glif_pynn.nest.projections`) and the mends of pyNN.nest for ranks that hold no cell of
-a population and for record() after run() (:mod:`glif_pynn.nest.pynn_mends`).
+It also installs three things that are not about the GLIF types: glif-pynn's fast construction path for
+projections (:mod:`glif_pynn.nest.projections`), the mends of pyNN.nest's own gaps (ranks that hold no cell
+of a population or no connection of a projection, record() after run(), the recorded sample at t = 0, a
+refused reset(); :mod:`glif_pynn.nest.pynn_mends`) and ``record("all")`` (:mod:`glif_pynn.record_all`).
 """
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def install_hooks() -> None:
         wrap_once(state_class, "clear", _load_module_after_reset, _MARK)
     wrap_once(state_class, "reset", _reset_hidden_states, _MARK)
     wrap_once(populations.Population, "_set_initial_value_array", _scale_initial_values, _MARK)
-    pynn_mends.install()      # pyNN.nest's own gaps: ranks without a cell, record() after run()
+    pynn_mends.install()      # pyNN.nest's own gaps (module docstring of pynn_mends)
     record_all.install()      # record("all"): every recordable variable, as on the reference backend
     projections.install()     # projections built with PyNN's own draws and one nest.Connect each
     _load_now_if_built(nest)

@@ -288,9 +288,15 @@ def _pynn_path_on_every_rank(prj) -> None:
         return
     if len(prj._sources) == 0:
         _connect_nothing(prj)
-        source = int(np.asarray(prj.pre.all_cells, dtype=np.int64)[0])
-        nest.GetConnections(source=nest.NodeCollection([source]), synapse_model=prj.nest_synapse_model)
+        query_as_the_other_ranks(prj)
     _connect_nothing(prj)
+
+
+def query_as_the_other_ranks(prj) -> None:
+    """Ask NEST for ``prj``'s connections on a rank that holds none of them, to take part in what the same query
+    does on the ranks that hold some: after a ``nest.Connect`` it first brings NEST's connection tables up to
+    date, a collective MPI call. It finds nothing."""
+    nest.GetConnections(synapse_model=prj.nest_synapse_model, synapse_label=prj.nest_synapse_label)
 
 
 def _collecting_convergent_connect(original):

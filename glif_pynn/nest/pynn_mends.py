@@ -106,11 +106,11 @@ def _query_on_every_rank(original):
     first brings its connection tables up to date on every rank), so a rank without connections of the
     projection left the others waiting: a hang. Such a rank now makes the same query, which finds nothing."""
     def fget(self):
-        import nest
+        from glif_pynn.nest.projections import query_as_the_other_ranks
         state = self._simulator.state
         if state.num_processes > 1 and len(self._sources) == 0 and (self._connections is None
                                                                     or state.stale_connection_cache):
-            nest.GetConnections(synapse_model=self.nest_synapse_model, synapse_label=self.nest_synapse_label)
+            query_as_the_other_ranks(self)
         return original(self)
     return fget
 
@@ -145,17 +145,18 @@ def _set_under_mpi(original):
     def wrapper(self, parameter_space):
         if self._simulator.state.num_processes == 1:
             return original(self, parameter_space)
-        import pyNN.nest.projections as projections
+        import pyNN.nest.projections as pynn_projections
+
+        from glif_pynn.nest.projections import query_as_the_other_ranks
         if len(self._sources) == 0:
-            projections.nest.GetConnections(synapse_model=self.nest_synapse_model,
-                                            synapse_label=self.nest_synapse_label)
+            query_as_the_other_ranks(self)
             return None
-        nest = projections.nest
-        projections.nest = _NestSettingScalars(nest)
+        nest = pynn_projections.nest
+        pynn_projections.nest = _NestSettingScalars(nest)
         try:
             return original(self, parameter_space)
         finally:
-            projections.nest = nest
+            pynn_projections.nest = nest
     return wrapper
 
 
